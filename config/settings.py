@@ -1,0 +1,156 @@
+"""maitre's settings: every knob comes from the environment (or an optional `.env` beside manage.py).
+
+Read with django-environ. Defaults are the embedded ones (SQLite file in the repo, in-memory channel
+layer); anything a deployment must choose itself (SECRET_KEY outside DEBUG) raises ImproperlyConfigured.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
+    SECRET_KEY = "insecure-development-key-do-not-deploy"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Origins allowed to POST with a CSRF token, e.g. https://maitre.example.com behind a proxy.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",  # first: its runserver serves ASGI (Channels)
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "restaurants",
+    "dispatch",
+    "agent_worker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dispatch.context_processors.voice_setup",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The worker's job processes must see the test database too: a file, not memory; one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"maitre-test-{os.getpid()}.sqlite3")}
+    # The web app and the worker write to one file; wait for each other's locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [env.str("REDIS_URL")]},
+        }
+    }
+    if env.str("REDIS_URL", default="")
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # livekit-client from npm (package.json + package-lock.json); never copied into git.
+    ("vendor/livekit-client", BASE_DIR / "node_modules" / "livekit-client" / "dist"),
+]
+WHITENOISE_USE_FINDERS = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "maitre": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    },
+}
+
+# --- LiveKit ---------------------------------------------------------------------------------------
+# The server's websocket URL (ws:// or wss://); the server API is reached at the same host over http(s).
+LIVEKIT_URL = env.str("LIVEKIT_URL", default="")
+LIVEKIT_API_KEY = env.str("LIVEKIT_API_KEY", default="")
+LIVEKIT_API_SECRET = env.str("LIVEKIT_API_SECRET", default="")
+# The one name that both the dispatch view and the runagent worker use.
+LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="restaurant-agent")
+# Seconds the dispatch view waits for LiveKit's server API before answering 503.
+LIVEKIT_API_TIMEOUT = env.float("LIVEKIT_API_TIMEOUT", default=5.0)
+# Lifetime of a diner's participant token, in seconds.
+LIVEKIT_TOKEN_TTL = env.int("LIVEKIT_TOKEN_TTL", default=15 * 60)
+
+# --- The worker (manage.py runagent) ---------------------------------------------------------------
+# Health-check HTTP server of the worker; port 0 picks a free port.
+AGENT_HTTP_HOST = env.str("AGENT_HTTP_HOST", default="127.0.0.1")
+AGENT_HTTP_PORT = env.int("AGENT_HTTP_PORT", default=8081)
+# Concurrent sessions one worker process group takes before it reports itself full to LiveKit.
+AGENT_MAX_JOBS = env.int("AGENT_MAX_JOBS", default=8)
+# Job processes kept warm (prewarmed: Django set up, VAD and model clients built) for the next call.
+AGENT_IDLE_PROCESSES = env.int("AGENT_IDLE_PROCESSES", default=2)
+# Seconds a job process may take to prewarm before the worker gives up on it.
+AGENT_PROCESS_INIT_TIMEOUT = env.float("AGENT_PROCESS_INIT_TIMEOUT", default=20.0)
+
+# --- Models (any OpenAI-compatible server; the OpenAI SDK also reads OPENAI_BASE_URL) ---------------
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+AGENT_LLM_MODEL = env.str("AGENT_LLM_MODEL", default="gpt-4.1-mini")
+AGENT_STT_MODEL = env.str("AGENT_STT_MODEL", default="gpt-4o-mini-transcribe")
+AGENT_TTS_MODEL = env.str("AGENT_TTS_MODEL", default="gpt-4o-mini-tts")
+# Used when a restaurant sets no voice of its own.
+AGENT_TTS_VOICE = env.str("AGENT_TTS_VOICE", default="alloy")
+
+if LIVEKIT_TOKEN_TTL <= 0 or LIVEKIT_TOKEN_TTL > 60 * 60:
+    raise ImproperlyConfigured("LIVEKIT_TOKEN_TTL is in seconds and must be between 1 and 3600.")
+if AGENT_MAX_JOBS < 1:
+    raise ImproperlyConfigured("AGENT_MAX_JOBS must be at least 1.")

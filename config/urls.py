@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "maitre: restaurants, hours and menus"
+admin.site.site_title = "maitre admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("dispatch.urls")),
+    path("", include("restaurants.urls")),
+]

@@ -1,0 +1,17 @@
+#!/usr/bin/env python
+"""Django's command-line utility for maitre."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+# The worker's forkserver re-imports __main__: the guard keeps it from running a command again.
+if __name__ == "__main__":
+    main()
