@@ -1,0 +1,228 @@
+"""Opening hours as wall-clock rules turned into real moments, computed in code (never by the LLM).
+
+A restaurant's rules are local wall-clock times in its IANA time zone: weekly service periods, and special
+days that replace the weekly pattern for one date. `Schedule` turns them into `Opening`s (UTC instants) so
+that overnight periods, several periods a day and DST changes compare correctly. It holds no database
+handle: `Restaurant.schedule()` in models.py loads the rules and builds one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_time
+
+UTC = dt.timezone.utc
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MINUTES_PER_WEEK = 7 * 24 * 60
+# How far ahead "next opening" looks before it says the restaurant has no opening planned.
+LOOKAHEAD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One local wall-clock period: opens at `opens`, closes at `closes` (the next day if not after)."""
+
+    opens: dt.time
+    closes: dt.time
+    label: str = ""
+
+    @property
+    def runs_past_midnight(self) -> bool:
+        return self.closes <= self.opens
+
+
+@dataclass(frozen=True)
+class SpecialRule:
+    """A date whose hours replace the weekly pattern: closed (no rules), or its own period."""
+
+    date: dt.date
+    rules: tuple[Rule, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One concrete opening: `starts` and `ends` are aware UTC datetimes, `ends` after `starts`."""
+
+    starts: dt.datetime
+    ends: dt.datetime
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class OpeningStatus:
+    """Whether a restaurant is open at `at` (aware, restaurant's local time) and what comes next.
+
+    Open: `closes_at` is the local moment service ends (contiguous periods merged). Closed: `next_opens_at`
+    is the next local opening within LOOKAHEAD_DAYS, or None. `note` is a special day's note for that date.
+    """
+
+    at: dt.datetime
+    is_open: bool
+    closes_at: dt.datetime | None = None
+    next_opens_at: dt.datetime | None = None
+    note: str = ""
+
+
+def wall_clock(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The UTC instant of local wall-clock `time` on `day` in `tz`.
+
+    A time skipped by a DST change (02:30 on a spring-forward night) maps to the instant the clock shows
+    an hour later (03:30); a repeated time (autumn) maps to its first occurrence.
+    """
+    return dt.datetime.combine(day, time).replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+@dataclass
+class Schedule:
+    """Weekly rules (index 0 = Monday) plus special days, in one time zone."""
+
+    tz: ZoneInfo
+    weekly: dict[int, list[Rule]]
+    special: dict[dt.date, SpecialRule] = field(default_factory=dict)
+
+    def rules_on(self, day: dt.date) -> tuple[list[Rule], str]:
+        """The rules that apply on local `day` and the special day's note ("" on an ordinary day)."""
+        if day in self.special:
+            sp = self.special[day]
+            return list(sp.rules), sp.note
+        return list(self.weekly.get(day.weekday(), [])), ""
+
+    def openings_on(self, day: dt.date) -> list[Opening]:
+        """Openings that start on local `day`, earliest first (an overnight one ends on the next day)."""
+        rules, _ = self.rules_on(day)
+        out = []
+        for rule in rules:
+            starts = wall_clock(day, rule.opens, self.tz)
+            ends = wall_clock(day + dt.timedelta(days=rule.runs_past_midnight), rule.closes, self.tz)
+            if ends > starts:  # a period lost entirely to a DST jump has no opening
+                out.append(Opening(starts, ends, rule.label))
+        return sorted(out, key=lambda o: o.starts)
+
+    def _openings_from(self, day: dt.date, days: int) -> list[Opening]:
+        return [o for i in range(days) for o in self.openings_on(day + dt.timedelta(days=i))]
+
+    def status_at(self, when: dt.datetime) -> OpeningStatus:
+        """Open or closed at aware `when`; raises ValueError for a naive datetime."""
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError("when must be timezone-aware")
+        now = when.astimezone(UTC)
+        local = when.astimezone(self.tz)
+        _, note = self.rules_on(local.date())
+        # Yesterday's overnight period may still be running.
+        openings = self._openings_from(local.date() - dt.timedelta(days=1), LOOKAHEAD_DAYS + 2)
+        for i, opening in enumerate(openings):
+            if opening.starts <= now < opening.ends:
+                ends = opening.ends
+                for later in openings[i + 1 :]:  # back-to-back periods read as one
+                    if later.starts > ends:
+                        break
+                    ends = max(ends, later.ends)
+                return OpeningStatus(local, True, closes_at=ends.astimezone(self.tz), note=note)
+        upcoming = [o.starts for o in openings if o.starts > now]
+        next_opens = min(upcoming).astimezone(self.tz) if upcoming else None
+        return OpeningStatus(local, False, next_opens_at=next_opens, note=note)
+
+    def is_open_at(self, when: dt.datetime) -> bool:
+        """True if `when` (aware) falls inside an opening; raises ValueError for a naive datetime."""
+        return self.status_at(when).is_open
+
+
+def first_overlap(periods: list[tuple[int, dt.time, dt.time]]) -> tuple[int, int] | None:
+    """Indexes of the first two weekly periods (weekday, opens, closes) that overlap, else None.
+
+    The week is a circle: Sunday's overnight period runs into Monday.
+    """
+
+    def span(weekday: int, opens: dt.time, closes: dt.time) -> tuple[int, int]:
+        start = weekday * 1440 + opens.hour * 60 + opens.minute
+        length = (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+        return start, start + (length if length > 0 else length + 1440)
+
+    spans = [span(*p) for p in periods]
+    for i, (a0, a1) in enumerate(spans):
+        for j in range(i + 1, len(spans)):
+            b0, b1 = spans[j]
+            for shift in (-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK):
+                if a0 < b1 + shift and b0 + shift < a1:
+                    return i, j
+    return None
+
+
+# --- Phrasing -----------------------------------------------------------------------------------------
+
+
+def babel_locale(language: str) -> Locale:
+    """Babel locale for a BCP 47 tag ("en-GB", "de", "pt-BR"); English when the tag is unknown."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en")
+
+
+def say_time(value: dt.time | dt.datetime, language: str) -> str:
+    """A clock time the way the restaurant's locale writes it ("18:00", "6:00 PM")."""
+    t = value.time() if isinstance(value, dt.datetime) else value
+    return format_time(t, format="short", locale=babel_locale(language))
+
+
+def say_rule(rule: Rule, language: str) -> str:
+    text = f"{say_time(rule.opens, language)} to {say_time(rule.closes, language)}"
+    if rule.runs_past_midnight:
+        text += " (past midnight)" if rule.closes != rule.opens else " (24 hours)"
+    return f"{text} ({rule.label})" if rule.label else text
+
+
+def say_rules(rules: list[Rule], language: str) -> str:
+    return " and ".join(say_rule(r, language) for r in rules) if rules else "closed"
+
+
+def say_weekly(weekly: dict[int, list[Rule]], language: str) -> str:
+    """The weekly pattern for speech, consecutive days with equal hours grouped.
+
+    e.g. "Monday to Friday: 11:30 to 14:30 (Lunch) and 18:00 to 22:00 (Dinner). Sunday: closed."
+    """
+    groups: list[tuple[int, int, str]] = []
+    for day in range(7):
+        text = say_rules(sorted(weekly.get(day, []), key=lambda r: r.opens), language)
+        if groups and groups[-1][2] == text:
+            groups[-1] = (groups[-1][0], day, text)
+        else:
+            groups.append((day, day, text))
+    parts = []
+    for first, last, text in groups:
+        days = WEEKDAYS[first] if first == last else f"{WEEKDAYS[first]} to {WEEKDAYS[last]}"
+        if last == first + 1:
+            days = f"{WEEKDAYS[first]} and {WEEKDAYS[last]}"
+        parts.append(f"{days}: {text}.")
+    return " ".join(parts)
+
+
+def say_day(day: dt.date, today: dt.date) -> str:
+    """'today', 'tomorrow', a weekday within the week, else 'Tuesday 5 January'."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if 1 < delta < 7:
+        return WEEKDAYS[day.weekday()]
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%B')}"
+
+
+def say_status(status: OpeningStatus, language: str) -> str:
+    """Short badge text: "Open now, until 22:00" or "Closed, opens Tuesday 11:30"."""
+    if status.is_open:
+        assert status.closes_at is not None
+        until = say_time(status.closes_at, language)
+        if status.closes_at - status.at >= dt.timedelta(days=1):
+            until = f"{say_day(status.closes_at.date(), status.at.date())} {until}"
+        return f"Open now, until {until}"
+    if status.next_opens_at is None:
+        return "Closed, no opening in the next two weeks"
+    when = status.next_opens_at
+    return f"Closed, opens {say_day(when.date(), status.at.date())} {say_time(when, language)}"

@@ -1,0 +1,150 @@
+"""`manage.py load_demo`: loads six demo restaurants (restaurants/demo_data.py) to try maitre with.
+
+They cover split lunch/dinner shifts, service past midnight, closed weekdays, far time zones (Tokyo, Los
+Angeles, Sydney), German and French speaking agents, menus in five currencies with dietary tags, allergens,
+a sold-out dish and unconfirmed allergen lists, and special days placed relative to today.
+
+Idempotent: restaurants are keyed by slug and updated in place (and made active); each demo restaurant's
+service periods, special days, menu sections and dishes are replaced, so a second run leaves the same data
+(new row ids for the replaced rows). Other restaurants are left alone. Every row goes through full_clean()
+before it is saved, and the whole load is one transaction: on any error nothing changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from restaurants import demo_data
+from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
+
+RESTAURANT_FIELDS = [
+    "name", "cuisine", "description", "street_address", "city", "postal_code", "country", "phone",
+    "time_zone", "language", "currency", "greeting", "agent_instructions", "tts_voice", "turn_taking",
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load six demo restaurants with hours, special days and menus. Safe to run again."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            lines = [self.load(data) for data in demo_data.RESTAURANTS]
+        for line in lines:
+            self.stdout.write(line)
+
+    def load(self, data: dict) -> str:
+        """Creates or updates one restaurant and replaces its hours and menu; returns the summary line."""
+        slug = data["slug"]
+        # update_or_create by hand: the manager's would save without full_clean().
+        restaurant = Restaurant.objects.filter(slug=slug).first() or Restaurant(slug=slug)
+        for name in RESTAURANT_FIELDS:
+            setattr(restaurant, name, data[name])
+        restaurant.is_active = True
+        _save(restaurant, slug)
+
+        restaurant.service_periods.all().delete()
+        restaurant.special_days.all().delete()
+        restaurant.menu_sections.all().delete()  # and their dishes
+
+        for weekdays, opens, closes, label in data["hours"]:
+            for weekday in weekdays:
+                period = ServicePeriod(
+                    restaurant=restaurant, weekday=weekday, opens=_time(opens), closes=_time(closes), label=label
+                )
+                _save(period, f"{slug}: {period}")
+
+        today = restaurant.local_now().date()
+        for day, spec in _special_dates(data["special_days"], today).items():
+            special = SpecialDay(
+                restaurant=restaurant,
+                date=day,
+                is_closed="opens" not in spec,
+                opens=_time(spec["opens"]) if "opens" in spec else None,
+                closes=_time(spec["closes"]) if "closes" in spec else None,
+                note=spec["note"],
+            )
+            _save(special, f"{slug}: {special}")
+
+        tags = {t.code: t for t in DietaryTag.objects.all()}
+        allergens = {a.code: a for a in Allergen.objects.all()}
+        sold_out, unconfirmed = set(data["sold_out"]), set(data["allergens_unconfirmed"])
+        item_tags, item_allergens = MenuItem.dietary_tags.through, MenuItem.allergens.through
+        tag_rows, allergen_rows = [], []
+        dish_count = 0
+        for s_position, (section_name, dishes) in enumerate(data["menu"], start=1):
+            section = MenuSection(restaurant=restaurant, name=section_name, position=s_position)
+            _save(section, f"{slug}: {section_name}")
+            for position, (name, price, description, tag_codes, allergen_codes) in enumerate(dishes, start=1):
+                item = MenuItem(
+                    section=section,
+                    name=name,
+                    price=Decimal(price),
+                    description=description,
+                    is_available=name not in sold_out,
+                    allergens_confirmed=name not in unconfirmed,
+                    position=position,
+                )
+                _save(item, f"{slug}: {name}")
+                tag_rows += [
+                    item_tags(menuitem=item, dietarytag=tag) for tag in _lookup(tags, tag_codes, f"{slug}: {name}")
+                ]
+                allergen_rows += [
+                    item_allergens(menuitem=item, allergen=allergen)
+                    for allergen in _lookup(allergens, allergen_codes, f"{slug}: {name}")
+                ]
+                dish_count += 1
+        # The dishes are new, so their tags and allergens can be inserted in one go each.
+        item_tags.objects.bulk_create(tag_rows)
+        item_allergens.objects.bulk_create(allergen_rows)
+        missing = (sold_out | unconfirmed) - {d[0] for _, dishes in data["menu"] for d in dishes}
+        if missing:
+            raise CommandError(f"{slug}: no dish named {', '.join(sorted(missing))}")
+
+        return (
+            f"{restaurant.name} ({slug}): {restaurant.city}, {restaurant.time_zone}, {restaurant.language}, "
+            f"{restaurant.currency}; {restaurant.service_periods.count()} service periods, "
+            f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {dish_count} dishes "
+            f"({len(sold_out)} unavailable)"
+        )
+
+
+def _save(obj, where: str) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as e:
+        raise CommandError(f"{where}: {'; '.join(e.messages)}") from e
+    obj.save()
+
+
+def _time(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+def _lookup(rows: dict, codes: str, where: str) -> list:
+    try:
+        return [rows[code] for code in codes.split()]
+    except KeyError as e:
+        raise CommandError(f"{where}: unknown code {e.args[0]!r}") from None
+
+
+def _special_dates(specs: list[dict], today: dt.date) -> dict[dt.date, dict]:
+    """Date -> spec: "in_days" counts from `today`; "on" ("MM-DD") is that date's next occurrence from today.
+
+    Dates fixed by "on" win over relative ones that happen to fall on the same day.
+    """
+    out: dict[dt.date, dict] = {}
+    for spec in sorted(specs, key=lambda s: "in_days" in s):
+        if "in_days" in spec:
+            day = today + dt.timedelta(days=spec["in_days"])
+        else:
+            month, day_of_month = (int(p) for p in spec["on"].split("-"))
+            day = dt.date(today.year, month, day_of_month)
+            if day < today:
+                day = day.replace(year=today.year + 1)
+        out.setdefault(day, spec)
+    return out

@@ -1,0 +1,410 @@
+"""Restaurants, their opening hours and menus, and the domain logic the agent and the pages rely on.
+
+Facts a diner asks about (open now?, prices, allergens, availability) are computed here from the database,
+never by the LLM. Times are local wall-clock times in the restaurant's IANA time zone; prices are Decimals
+in the restaurant's ISO 4217 currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import zoneinfo
+from decimal import Decimal
+from functools import cached_property
+
+from babel.core import get_global
+from babel.numbers import format_currency
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from . import hours
+
+E164 = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter the phone number in E.164 form, e.g. +442071234567.")
+BCP47 = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$",
+    "Enter a BCP 47 language tag such as en, en-GB, de-DE or pt-BR.",
+)
+COUNTRY = RegexValidator(r"^[A-Z]{2}$", "Enter the two-letter ISO 3166 country code, e.g. GB.")
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/London or Asia/Tokyo.") from None
+
+
+def validate_currency(value: str) -> None:
+    if value not in get_global("all_currencies"):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as EUR, GBP or USD.")
+
+
+class Allergen(models.Model):
+    """One of the 14 allergen groups of EU Regulation 1169/2011 (seeded by a migration)."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DietaryTag(models.Model):
+    """A dietary property staff can confirm for a dish: vegan, vegetarian, gluten-free... (seeded)."""
+
+    # The codes the migration seeds; the agent's get_menu tool accepts exactly these.
+    CODES = ("vegan", "vegetarian", "gluten-free", "dairy-free", "nut-free", "halal", "kosher")
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# A diner with this need can also eat dishes tagged with these (a vegan dish is vegetarian).
+DIETARY_ALSO_SATISFIED_BY = {"vegetarian": {"vegan"}, "dairy-free": {"vegan"}}
+
+
+class TurnTaking(models.TextChoices):
+    """How soon the agent answers after the diner goes quiet: quick answers cut slow speakers off."""
+
+    QUICK = "quick", "Quick (0.1 s: fast talkers, short questions)"
+    BALANCED = "balanced", "Balanced (0.4 s)"
+    PATIENT = "patient", "Patient (0.8 s: slow speakers, pauses mid-sentence)"
+
+    @property
+    def endpointing_delay(self) -> float:
+        """Seconds of silence after speech before the diner's turn counts as finished."""
+        return {"quick": 0.1, "balanced": 0.4, "patient": 0.8}[self.value]
+
+
+class RestaurantQuerySet(models.QuerySet):
+    def active(self) -> RestaurantQuerySet:
+        return self.filter(is_active=True)
+
+
+class Restaurant(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, help_text="Used in the restaurant's web address; letters, digits, -.")
+    cuisine = models.CharField(max_length=80, help_text="e.g. Neapolitan pizza, Japanese izakaya.")
+    description = models.CharField("short description", max_length=300, blank=True)
+    street_address = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, validators=[COUNTRY], help_text="ISO 3166 code, e.g. GB.")
+    phone = models.CharField(max_length=16, validators=[E164], help_text="E.164, e.g. +442071234567.")
+    time_zone = models.CharField(
+        max_length=64,
+        default="Europe/London",
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Paris. Opening hours are wall-clock times in this zone.",
+    )
+    language = models.CharField(
+        max_length=35, default="en-GB", validators=[BCP47], help_text="BCP 47 tag the agent speaks, e.g. de-DE."
+    )
+    currency = models.CharField(
+        max_length=3, default="EUR", validators=[validate_currency], help_text="ISO 4217 code of menu prices."
+    )
+    greeting = models.CharField(
+        max_length=300, blank=True, help_text='Spoken first. Empty: "Welcome to <name>. How can I help you?"'
+    )
+    agent_instructions = models.TextField(
+        "extra instructions for the agent",
+        blank=True,
+        help_text="House rules the agent should know, e.g. 'We do not take reservations for fewer than 6.'",
+    )
+    tts_voice = models.CharField(
+        "voice", max_length=40, blank=True, help_text="Text-to-speech voice name; empty uses the default voice."
+    )
+    turn_taking = models.CharField(
+        max_length=10,
+        choices=TurnTaking.choices,
+        default=TurnTaking.BALANCED,
+        help_text="How long the agent waits after a diner stops talking before it answers.",
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Inactive restaurants are hidden from diners.")
+
+    objects = RestaurantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="restaurant_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.currency:
+            self.currency = self.currency.upper()
+        if self.country:
+            self.country = self.country.upper()
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def spoken_greeting(self) -> str:
+        return self.greeting or f"Welcome to {self.name}. How can I help you?"
+
+    @property
+    def address_text(self) -> str:
+        """One line: street, postal code and city, country code."""
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return f"{self.street_address}, {place}, {self.country}"
+
+    def local_now(self) -> dt.datetime:
+        """The current moment in the restaurant's time zone."""
+        return timezone.now().astimezone(self.tz)
+
+    def format_price(self, amount: Decimal) -> str:
+        """A price as the restaurant's locale writes it: "€12.50", "12,50 €", "¥1,200"."""
+        return format_currency(amount, self.currency, locale=hours.babel_locale(self.language))
+
+    # --- Opening hours (queries: one for the weekly periods, one for special days) ---
+
+    def weekly_rules(self) -> dict[int, list[hours.Rule]]:
+        """Weekday (0 = Monday) -> rules, earliest first. One query."""
+        weekly: dict[int, list[hours.Rule]] = {d: [] for d in range(7)}
+        for p in self.service_periods.order_by("opens"):
+            weekly[p.weekday].append(hours.Rule(p.opens, p.closes, p.label))
+        return weekly
+
+    def schedule(self, first: dt.date, days: int) -> hours.Schedule:
+        """The weekly rules plus special days from local date `first` for `days` days. Two queries."""
+        special = {}
+        for sd in self.special_days.filter(date__gte=first, date__lt=first + dt.timedelta(days=days)):
+            rules = () if sd.is_closed else (hours.Rule(sd.opens, sd.closes, sd.note),)
+            special[sd.date] = hours.SpecialRule(sd.date, rules, sd.note)
+        return hours.Schedule(self.tz, self.weekly_rules(), special)
+
+    def _schedule_around(self, when: dt.datetime) -> hours.Schedule:
+        local_day = when.astimezone(self.tz).date()
+        return self.schedule(local_day - dt.timedelta(days=1), hours.LOOKAHEAD_DAYS + 3)
+
+    def opening_status(self, when: dt.datetime | None = None) -> hours.OpeningStatus:
+        """Open or closed at aware `when` (default now), closing time or next opening, in local time.
+
+        Raises ValueError for a naive datetime. Two queries.
+        """
+        when = when or timezone.now()
+        return self._schedule_around(when).status_at(when)
+
+    def is_open_at(self, when: dt.datetime) -> bool:
+        """True if the restaurant serves at aware `when`. Raises ValueError if naive. Two queries."""
+        return self.opening_status(when).is_open
+
+    def status_text(self, when: dt.datetime | None = None) -> str:
+        """Badge text: "Open now, until 22:00" / "Closed, opens Tuesday 11:30". Two queries."""
+        return hours.say_status(self.opening_status(when), self.language)
+
+    def weekly_hours_text(self) -> str:
+        """The weekly opening hours for speech, days with equal hours grouped. One query."""
+        return hours.say_weekly(self.weekly_rules(), self.language)
+
+    def hours_on_text(self, day: dt.date) -> str:
+        """The hours of one local date, special days honoured: "18:00 to 22:00 (Dinner)" / "closed"."""
+        rules, note = self.schedule(day, 1).rules_on(day)
+        text = hours.say_rules(rules, self.language)
+        return f"{text} ({note})" if note and note not in text else text
+
+    def upcoming_special_days(self, days: int = hours.LOOKAHEAD_DAYS) -> list[SpecialDay]:
+        """Special days from today (local) for `days` days, by date. One query."""
+        today = self.local_now().date()
+        return list(self.special_days.filter(date__gte=today, date__lt=today + dt.timedelta(days=days)))
+
+    # --- Menu ---
+
+    def menu_items(self) -> MenuItemQuerySet:
+        return MenuItem.objects.filter(section__restaurant=self)
+
+    def menu(self, *, section: MenuSection | None = None, dietary_need: str | None = None) -> MenuItemQuerySet:
+        """Menu items in menu order, optionally one section and/or one dietary need (a DietaryTag code)."""
+        items = self.menu_items().select_related("section").prefetch_related("dietary_tags", "allergens")
+        if section is not None:
+            items = items.filter(section=section)
+        if dietary_need:
+            items = items.suitable_for(dietary_need)
+        return items.order_by("section__position", "section__id", "position", "id")
+
+    def find_section(self, name: str) -> MenuSection | None:
+        """The menu section whose name matches `name` best (case-insensitive, tolerant of small slips)."""
+        sections = list(self.menu_sections.all())
+        return _best_match(name, sections, key=lambda s: s.name)
+
+    def find_menu_items(self, name: str, limit: int = 3) -> list[MenuItem]:
+        """Menu items whose name matches `name`: exact, then containing it, then close spellings."""
+        items = list(self.menu().order_by("name"))
+        needle = _fold(name)
+        if not needle:
+            return []
+        exact = [i for i in items if _fold(i.name) == needle]
+        if exact:
+            return exact[:limit]
+        containing = [i for i in items if needle in _fold(i.name)]
+        if containing:
+            return containing[:limit]
+        names = {_fold(i.name): i for i in items}
+        close = difflib.get_close_matches(needle, list(names), n=limit, cutoff=0.6)
+        return [names[c] for c in close]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^\w ]+", "", text.casefold()).strip()
+
+
+def _best_match(name, candidates, *, key):
+    needle = _fold(name)
+    by_name = {_fold(key(c)): c for c in candidates}
+    if needle in by_name:
+        return by_name[needle]
+    for folded, c in by_name.items():
+        if needle and (needle in folded or folded in needle):
+            return c
+    close = difflib.get_close_matches(needle, list(by_name), n=1, cutoff=0.6)
+    return by_name[close[0]] if close else None
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+class ServicePeriod(models.Model):
+    """A weekly opening: on `weekday`, from `opens` to `closes` (local). Closing at or before opening runs
+    past midnight into the next day (equal times: 24 hours)."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="service_periods")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField(help_text="Local time, e.g. 11:30.")
+    closes = models.TimeField(help_text="Local time; at or before opening means after midnight, e.g. 02:00.")
+    label = models.CharField(max_length=40, blank=True, help_text='Optional, e.g. "Lunch".')
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="service_period_weekday_range"),
+            models.UniqueConstraint(fields=["restaurant", "weekday", "opens"], name="service_period_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.restaurant_id is None or self.weekday is None or self.opens is None or self.closes is None:
+            return
+        if getattr(self, "overlap_checked_by_formset", False):
+            return  # the admin's formset checks all rows on the page together
+        mine = (self.weekday, self.opens, self.closes)
+        for other in self.restaurant.service_periods.exclude(pk=self.pk):
+            if hours.first_overlap([mine, (other.weekday, other.opens, other.closes)]):
+                raise ValidationError(f"This period overlaps {other}.")
+
+
+class SpecialDay(models.Model):
+    """One date that replaces the weekly hours: closed, or open `opens`-`closes` (local) that day."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="special_days")
+    date = models.DateField()
+    is_closed = models.BooleanField("closed all day", default=True)
+    opens = models.TimeField(null=True, blank=True, help_text="Only when not closed.")
+    closes = models.TimeField(null=True, blank=True, help_text="Only when not closed; before opening = past midnight.")
+    note = models.CharField(max_length=120, blank=True, help_text='Said to diners, e.g. "Christmas Day".')
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "date"], name="special_day_unique_date"),
+            models.CheckConstraint(
+                condition=Q(is_closed=True, opens__isnull=True, closes__isnull=True)
+                | Q(is_closed=False, opens__isnull=False, closes__isnull=False),
+                name="special_day_closed_or_hours",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {'closed' if self.is_closed else f'{self.opens:%H:%M}-{self.closes:%H:%M}'}"
+
+    def clean(self) -> None:
+        if self.is_closed and (self.opens or self.closes):
+            raise ValidationError("A day marked closed has no opening hours: clear them or untick 'closed'.")
+        if not self.is_closed and not (self.opens and self.closes):
+            raise ValidationError("Give both opening and closing times, or tick 'closed all day'.")
+
+
+class MenuSection(models.Model):
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="menu_sections")
+    name = models.CharField(max_length=80, help_text='e.g. "Starters".')
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first.")
+
+    class Meta:
+        ordering = ["restaurant", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "name"], name="menu_section_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.restaurant.name}: {self.name}"
+
+
+class MenuItemQuerySet(models.QuerySet):
+    def available(self) -> MenuItemQuerySet:
+        return self.filter(is_available=True)
+
+    def suitable_for(self, dietary_need: str) -> MenuItemQuerySet:
+        """Items tagged with `dietary_need` (a DietaryTag code) or a tag that implies it (vegan -> vegetarian)."""
+        codes = {dietary_need} | DIETARY_ALSO_SATISFIED_BY.get(dietary_need, set())
+        return self.filter(dietary_tags__code__in=codes).distinct()
+
+
+class MenuItem(models.Model):
+    section = models.ForeignKey(MenuSection, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    price = models.DecimalField(
+        max_digits=9, decimal_places=2, validators=[MinValueValidator(0)], help_text="In the restaurant's currency."
+    )
+    is_available = models.BooleanField("available", default=True, help_text='Untick to "86" the dish.')
+    dietary_tags = models.ManyToManyField(DietaryTag, blank=True)
+    allergens = models.ManyToManyField(Allergen, blank=True, help_text="Every allergen group the dish contains.")
+    allergens_confirmed = models.BooleanField(
+        "allergens confirmed",
+        default=False,
+        help_text="Tick only when the kitchen has checked the allergen list. Unconfirmed: diners are told to ask.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first within the section.")
+
+    objects = MenuItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "name"], name="menu_item_unique_name"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="menu_item_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def restaurant(self) -> Restaurant:
+        return self.section.restaurant
