@@ -1,0 +1,151 @@
+"""RestaurantAgent: one agent class for every restaurant, configured by a RestaurantProfile.
+
+The instructions hold who the agent is and the rules; every fact (hours, address, menu, prices,
+allergens) comes from a tool that reads the database when called. Import this module only after
+`django.setup()` (answers.py imports the models).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+from babel import Locale
+from livekit.agents import Agent, function_tool
+from pydantic import Field
+
+from . import answers
+from .answers import RestaurantProfile
+from .db import run_orm
+
+logger = logging.getLogger("maitre.agent")
+
+DietaryNeed = Literal["vegan", "vegetarian", "gluten-free", "dairy-free", "nut-free", "halal", "kosher"]
+
+
+def language_name(tag: str) -> str:
+    """English name of a BCP 47 tag: "de-DE" -> "German (Germany)"; the tag itself if unknown."""
+    try:
+        return Locale.parse(tag.replace("-", "_")).get_display_name("en") or tag
+    except (ValueError, TypeError, LookupError):
+        return tag
+
+
+def build_instructions(p: RestaurantProfile) -> str:
+    """The system prompt for one restaurant, in headed sections."""
+    rules = f"\n\n# House rules from {p.name}\n{p.house_rules.strip()}" if p.house_rules.strip() else ""
+    return f"""You are the voice host of {p.name}, a {p.cuisine} restaurant in {p.city}. Diners call you to ask \
+about opening hours, the address and the menu.
+
+# Language
+Speak {language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
+
+# Output rules
+- You are heard, not read: plain sentences, no lists, markdown, symbols or emoji.
+- Keep answers to one to three short sentences; offer more detail instead of reading everything out.
+- Say times and prices the way a person would say them aloud.
+
+# Tools
+- Opening hours for the week: get_opening_hours. Open now, or at a day and time the diner names: check_open
+  (convert "tomorrow", "Friday" or "8 pm" to an ISO date and a 24-hour time in the restaurant's local time,
+  {p.time_zone}).
+- Address, directions, phone number: get_address.
+- What is on the menu, a section, or dishes for a dietary need: get_menu. One dish's price, description,
+  allergens or availability: find_menu_item.
+- Call the tool every time a fact is asked for: staff change the data during the day.
+
+# Guardrails
+- Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools said.
+- If the tools do not answer a question, say plainly that you do not know and suggest calling {p.phone}.
+- Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
+  ask the staff before ordering. Never say a dish is safe for an allergy on your own.
+- You cannot take orders, bookings or payments; say so and give the phone number.
+- Stay on the topic of the restaurant; politely steer other topics back.{rules}"""
+
+
+class RestaurantAgent(Agent):
+    """Answers one restaurant's diners. Tools read the database at call time (admin edits are live)."""
+
+    def __init__(self, profile: RestaurantProfile) -> None:
+        super().__init__(instructions=build_instructions(profile))
+        self.profile = profile
+
+    @function_tool
+    async def get_opening_hours(self) -> str:
+        """Get the restaurant's regular weekly opening hours and any special days (closures, changed hours)
+        in the next two weeks, in local time.
+
+        Call when the diner asks about opening hours or days in general ("when are you open?", "are you open
+        on Sundays?"). For "are you open now" or at one particular moment, call check_open instead.
+        """
+        return await run_orm(answers.opening_hours, self.profile.id)
+
+    @function_tool
+    async def check_open(
+        self,
+        date: Annotated[
+            str | None,
+            Field(description="Local date in ISO form, e.g. 2026-12-24; null for today or for now."),
+        ] = None,
+        time: Annotated[
+            str | None,
+            Field(description="Local time, 24-hour HH:MM, e.g. 19:30; null for now (or, with a date, that day's hours)."),
+        ] = None,
+    ) -> str:
+        """Check whether the restaurant is open right now or at a particular local date and time, and when it
+        closes or next opens. Special days and holidays are included.
+
+        Call with no arguments for "are you open now?". Call with a date and time for "are you open Friday at
+        8 pm?", with only a time for "at 3 pm today", with only a date for "what are your hours on the 24th?".
+        Do not call for the general weekly schedule: use get_opening_hours.
+
+        Args:
+            date: local ISO date (YYYY-MM-DD) or null.
+            time: local 24-hour time (HH:MM) or null.
+        """
+        return await run_orm(answers.open_status, self.profile.id, date, time)
+
+    @function_tool
+    async def get_address(self) -> str:
+        """Get the restaurant's street address, city, country and phone number.
+
+        Call when the diner asks where the restaurant is, how to find it, or how to phone it.
+        """
+        return await run_orm(answers.address, self.profile.id)
+
+    @function_tool
+    async def get_menu(
+        self,
+        section: Annotated[
+            str | None, Field(description='A menu section name such as "Starters", or null for the whole menu.')
+        ] = None,
+        dietary_need: Annotated[
+            DietaryNeed | None, Field(description="Only dishes the kitchen tagged for this need, or null.")
+        ] = None,
+    ) -> str:
+        """List dishes with their prices, for the whole menu, one section, and/or one dietary need.
+
+        Call when the diner asks what there is to eat or drink, what is in a section ("what desserts do you
+        have?"), or which dishes are vegan, vegetarian, gluten-free and so on. For details of one named dish
+        (allergens, description), call find_menu_item instead.
+
+        Args:
+            section: a section name as the diner said it, or null.
+            dietary_need: one of vegan, vegetarian, gluten-free, dairy-free, nut-free, halal, kosher, or null.
+        """
+        return await run_orm(answers.menu, self.profile.id, section, dietary_need)
+
+    @function_tool
+    async def find_menu_item(
+        self, name: Annotated[str, Field(description='The dish as the diner named it, e.g. "margherita".')]
+    ) -> str:
+        """Look up one dish by name: price, description, dietary tags, allergens (and whether the kitchen has
+        confirmed them) and whether it is available today.
+
+        Call whenever the diner asks about a specific dish: its price, what is in it, allergens, or whether it
+        is available. Close spellings are matched.
+
+        Args:
+            name: the dish name as heard.
+        """
+        return await run_orm(answers.menu_item, self.profile.id, name)

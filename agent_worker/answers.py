@@ -1,0 +1,195 @@
+"""What the agent's tools say: short speakable text computed from the database at call time.
+
+Synchronous ORM code: the tools in agent.py run these through `db.run_orm`. Each function loads the
+restaurant afresh, so a staff edit in admin is live on the next question. Bad arguments and missing data
+raise `ToolError` with a sentence the agent can say to the diner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from babel import Locale
+from livekit.agents import ToolError
+
+from restaurants import hours
+from restaurants.models import DietaryTag, MenuItem, Restaurant, TurnTaking
+
+# Enough for the LLM to name the dishes; it summarises for speech.
+MAX_ITEMS_LISTED = 60
+
+
+@dataclass(frozen=True)
+class RestaurantProfile:
+    """What a session needs up front (instructions, greeting, voice, speech recognition hints).
+
+    Facts (hours, menu, prices) are not here: tools read them when asked.
+    """
+
+    id: int
+    name: str
+    cuisine: str
+    city: str
+    phone: str
+    language: str
+    time_zone: str
+    greeting: str
+    voice: str
+    turn_end_delay: float
+    house_rules: str
+    dish_names: tuple[str, ...]
+
+
+def load_profile(restaurant_id: int) -> RestaurantProfile:
+    """The active restaurant's profile. Raises Restaurant.DoesNotExist if unknown or inactive."""
+    r = Restaurant.objects.active().get(pk=restaurant_id)
+    return RestaurantProfile(
+        id=r.pk,
+        name=r.name,
+        cuisine=r.cuisine,
+        city=r.city,
+        phone=r.phone,
+        language=r.language,
+        time_zone=r.time_zone,
+        greeting=r.spoken_greeting,
+        voice=r.tts_voice,
+        turn_end_delay=TurnTaking(r.turn_taking).endpointing_delay,
+        house_rules=r.agent_instructions,
+        dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),
+    )
+
+
+def _restaurant(restaurant_id: int) -> Restaurant:
+    try:
+        return Restaurant.objects.active().get(pk=restaurant_id)
+    except Restaurant.DoesNotExist:
+        raise ToolError("I'm sorry, I can't look that up right now.") from None
+
+
+def opening_hours(restaurant_id: int) -> str:
+    """The weekly hours, grouped, plus special days in the next two weeks, in the restaurant's local time."""
+    r = _restaurant(restaurant_id)
+    text = f"Opening hours (local time, {r.time_zone}): {r.weekly_hours_text()}"
+    today = r.local_now().date()
+    specials = [
+        f"{hours.say_day(sd.date, today)} ({sd.date.isoformat()}): "
+        + ("closed" if sd.is_closed else hours.say_rules([hours.Rule(sd.opens, sd.closes)], r.language))
+        + (f", {sd.note}" if sd.note else "")
+        for sd in r.upcoming_special_days()
+    ]
+    if specials:
+        text += " Special days coming up: " + "; ".join(specials) + "."
+    return text
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ToolError("I didn't catch which day you mean. Could you say the date again?") from None
+
+
+def _parse_time(value: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value.strip())
+    except ValueError:
+        raise ToolError("I didn't catch the time. Could you say it again?") from None
+
+
+def open_status(restaurant_id: int, date: str | None = None, time: str | None = None) -> str:
+    """Open or closed now, at a local `time` today, or at local `date` + `time`; a `date` alone gives
+    that day's hours. `date` is ISO (2026-12-24), `time` is 24-hour HH:MM, both the restaurant's local time."""
+    r = _restaurant(restaurant_id)
+    now = r.local_now()
+    if date and not time:
+        day = _parse_date(date)
+        return f"{hours.WEEKDAYS[day.weekday()]} {day.isoformat()}: {r.hours_on_text(day)} (local time)."
+    if time:
+        day = _parse_date(date) if date else now.date()
+        when = dt.datetime.combine(day, _parse_time(time)).replace(tzinfo=r.tz)
+        asked = f"at {hours.say_time(when, r.language)} on {hours.WEEKDAYS[day.weekday()]} {day.isoformat()}"
+    else:
+        when = now
+        asked = f"now ({hours.WEEKDAYS[now.weekday()]} {now.date().isoformat()}, {hours.say_time(now, r.language)})"
+    status = r.opening_status(when)
+    note = f" Note: {status.note}." if status.note else ""
+    if status.is_open:
+        until = hours.say_time(status.closes_at, r.language)
+        return f"Open {asked}, until {until}.{note}"
+    if status.next_opens_at is None:
+        return f"Closed {asked}, with no opening in the following two weeks.{note}"
+    nxt = status.next_opens_at
+    return f"Closed {asked}. Next opening: {hours.say_day(nxt.date(), when.date())} at {hours.say_time(nxt, r.language)}.{note}"
+
+
+def address(restaurant_id: int) -> str:
+    """Street address, city, country name and phone number."""
+    r = _restaurant(restaurant_id)
+    country = Locale.parse("en").territories.get(r.country, r.country)
+    place = " ".join(p for p in (r.postal_code, r.city) if p)
+    return f"{r.name} is at {r.street_address}, {place}, {country}. Phone: {r.phone}."
+
+
+def _describe(item: MenuItem, r: Restaurant, *, full: bool) -> str:
+    text = f"{item.name}, {r.format_price(item.price)}"
+    tags = [t.name.lower() for t in item.dietary_tags.all()]
+    if tags:
+        text += f" ({', '.join(tags)})"
+    if not item.is_available:
+        text += ", not available today"
+    if not full:
+        return text
+    text = f"{text}. Section: {item.section.name}."
+    if item.description:
+        text += f" {item.description}."
+    allergens = [a.name.lower() for a in item.allergens.all()]
+    if not item.allergens_confirmed:
+        text += (
+            " Allergen information for this dish is not confirmed by the kitchen: the diner must ask the staff"
+            " before ordering."
+        )
+        if allergens:
+            text += f" Listed so far, unconfirmed: {', '.join(allergens)}."
+    elif allergens:
+        text += f" Contains these allergens (confirmed by the kitchen): {', '.join(allergens)}."
+    else:
+        text += " The kitchen confirms it contains none of the 14 major allergens."
+    return text
+
+
+def menu(restaurant_id: int, section: str | None = None, dietary_need: str | None = None) -> str:
+    """Dishes with prices, optionally one section and/or one dietary need (a DietaryTag code)."""
+    r = _restaurant(restaurant_id)
+    chosen = None
+    if section:
+        chosen = r.find_section(section)
+        if chosen is None:
+            names = ", ".join(s.name for s in r.menu_sections.all())
+            raise ToolError(f"We don't have a section called {section}. Our menu sections are: {names}.")
+    if dietary_need and dietary_need not in DietaryTag.CODES:
+        raise ToolError(f"I can only check these dietary needs: {', '.join(DietaryTag.CODES)}.")
+    items = list(r.menu(section=chosen, dietary_need=dietary_need)[: MAX_ITEMS_LISTED + 1])
+    scope = " ".join(p for p in ((dietary_need or ""), "dishes", f"in {chosen.name}" if chosen else "") if p)
+    if not items:
+        return f"There are no {scope} on the menu." + (
+            " Only dishes the kitchen has tagged count." if dietary_need else ""
+        )
+    lines: dict[str, list[str]] = {}
+    for item in items[:MAX_ITEMS_LISTED]:
+        lines.setdefault(item.section.name, []).append(_describe(item, r, full=False))
+    text = " ".join(f"{name}: {'; '.join(dishes)}." for name, dishes in lines.items())
+    if len(items) > MAX_ITEMS_LISTED:
+        text += " There are more dishes: ask about one section at a time."
+    return f"Menu ({scope}, prices in {r.currency}): {text}"
+
+
+def menu_item(restaurant_id: int, name: str) -> str:
+    """Price, description, dietary tags, allergens and availability of the dishes matching `name`."""
+    if not name or not name.strip():
+        raise ToolError("Which dish would you like to know about?")
+    r = _restaurant(restaurant_id)
+    found = r.find_menu_items(name)
+    if not found:
+        return f"Nothing on the menu is called {name}."
+    return " ".join(_describe(item, r, full=True) for item in found)
