@@ -1,0 +1,287 @@
+// The "Talk to us" widget on a restaurant's page (templates/restaurants/_talk.html).
+// Flow: POST /api/connection-details -> {serverUrl, participantToken} -> join the LiveKit room, where the
+// agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
+import { Room, RoomEvent, Track } from "livekit-client";
+
+const AGENT_JOIN_TIMEOUT_MS = 15000;
+// Names used by livekit-agents; livekit-client defines no constants for them.
+const AGENT_STATE = "lk.agent.state";
+const TOPIC_TRANSCRIPTION = "lk.transcription";
+const TOPIC_CHAT = "lk.chat";
+const STATE_TEXT = {
+  initializing: "The agent is getting ready…",
+  idle: "Ready",
+  listening: "Listening",
+  thinking: "Thinking…",
+  speaking: "Speaking",
+};
+
+const widget = document.getElementById("talk");
+const $ = (id) => document.getElementById(id);
+const talkButton = $("talk-button");
+const retryButton = $("retry-button");
+const audioButton = $("audio-button");
+const hangupButton = $("hangup-button");
+const statusEl = $("call-status");
+const micNotice = $("mic-notice");
+const transcript = $("transcript");
+const chatForm = $("chat-form");
+const chatInput = $("chat-input");
+const audioBox = $("agent-audio");
+
+const restaurantName = widget.dataset.restaurantName;
+let room = null; // the current call's Room; handlers of an older call compare against it and bail out
+let agent = null; // the agent's RemoteParticipant once it has joined
+let agentTimer = null;
+let pendingTexts = []; // typed before the agent could read them; sent when it is ready
+const segments = new Map(); // lk.segment_id -> transcript line
+
+function setStatus(text, state) {
+  statusEl.textContent = text;
+  statusEl.dataset.state = state;
+}
+
+// One place decides which buttons show, so every state leaves the widget usable.
+function showButtons({ talk = false, retry = false, hangup = false }) {
+  talkButton.hidden = !talk;
+  talkButton.disabled = !talk;
+  retryButton.hidden = !retry;
+  hangupButton.hidden = !hangup;
+  // If the focused button just disappeared, keep keyboard focus in the widget.
+  const active = document.activeElement;
+  if (!active || active === document.body || active.hidden) {
+    [retryButton, talkButton, hangupButton].find((b) => !b.hidden)?.focus();
+  }
+}
+
+async function startCall() {
+  await endCall(); // a retry starts from a clean slate
+  showButtons({ hangup: false });
+  micNotice.textContent = "";
+  transcript.replaceChildren(); // a new call is a new conversation: the agent starts afresh too
+  transcript.hidden = true;
+  setStatus("Connecting…", "connecting");
+
+  let details;
+  try {
+    details = await fetchConnectionDetails();
+  } catch (err) {
+    setStatus(err.message, "error");
+    showButtons({ talk: true });
+    return;
+  }
+
+  const thisRoom = new Room();
+  room = thisRoom;
+  listen(thisRoom);
+  try {
+    await thisRoom.connect(details.serverUrl, details.participantToken);
+  } catch (err) {
+    console.warn("room.connect failed", err);
+    thisRoom.disconnect(); // release whatever the failed attempt left open
+    if (room !== thisRoom) return;
+    resetCall();
+    setStatus("Could not reach the voice service. Please try again in a moment.", "unreachable");
+    showButtons({ retry: true });
+    return;
+  }
+  if (room !== thisRoom) return;
+  // Only now: a failed connect() may also emit Disconnected, and that is not "Call ended".
+  thisRoom.on(RoomEvent.Disconnected, () => {
+    if (room !== thisRoom) return;
+    resetCall();
+    micNotice.textContent = "";
+    if (statusEl.dataset.state !== "ended") setStatus("Call ended.", "ended");
+    showButtons({ talk: true });
+  });
+
+  showButtons({ hangup: true });
+  transcript.hidden = false;
+  setStatus("Connected. Waiting for the agent…", "waiting");
+  agentTimer = setTimeout(() => {
+    if (room === thisRoom && !agent) {
+      setStatus("The agent did not join. Please try again.", "no-agent");
+      showButtons({ retry: true, hangup: true });
+    }
+  }, AGENT_JOIN_TIMEOUT_MS);
+  // The agent may already be in the room when we arrive.
+  for (const p of thisRoom.remoteParticipants.values()) {
+    if (p.isAgent) agentJoined(p);
+  }
+  await turnOnMicrophone(thisRoom);
+}
+
+// The endpoint's error sentences are written for diners: show them as they are.
+async function fetchConnectionDetails() {
+  let response;
+  try {
+    response = await fetch(widget.dataset.endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": widget.dataset.csrfToken },
+      body: JSON.stringify({ restaurant_id: Number(widget.dataset.restaurantId) }),
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new Error("Could not reach this website. Check your connection and try again.");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(body.error || `Something went wrong (error ${response.status}). Please try again.`);
+  }
+  return body;
+}
+
+async function turnOnMicrophone(thisRoom) {
+  try {
+    await thisRoom.localParticipant.setMicrophoneEnabled(true);
+  } catch (err) {
+    // Denied permission or no device: the call goes on, typed questions still work.
+    console.warn("microphone unavailable", err);
+    if (room === thisRoom) micNotice.textContent = "Microphone is off: you can still type your questions.";
+  }
+}
+
+function listen(thisRoom) {
+  const current = (fn) => (...args) => { if (room === thisRoom) fn(...args); };
+
+  thisRoom.on(RoomEvent.TrackSubscribed, current((track) => {
+    if (track.kind !== Track.Kind.Audio) return;
+    audioBox.appendChild(track.attach());
+  }));
+  thisRoom.on(RoomEvent.TrackUnsubscribed, (track) => track.detach().forEach((el) => el.remove()));
+  // Browsers block autoplay until the page has had a click; startAudio() must run inside one.
+  thisRoom.on(RoomEvent.AudioPlaybackStatusChanged, current(() => {
+    audioButton.hidden = thisRoom.canPlaybackAudio;
+  }));
+  thisRoom.on(RoomEvent.ParticipantConnected, current((p) => { if (p.isAgent) agentJoined(p); }));
+  thisRoom.on(RoomEvent.ParticipantDisconnected, current((p) => {
+    if (p === agent) {
+      setStatus("The agent left the call.", "ended");
+      thisRoom.disconnect();
+    }
+  }));
+  thisRoom.on(RoomEvent.ParticipantAttributesChanged, current((changed, p) => {
+    if (p.isAgent && p !== agent) agentJoined(p);
+    else if (p === agent && AGENT_STATE in changed) showAgentState();
+  }));
+  thisRoom.registerTextStreamHandler(TOPIC_TRANSCRIPTION, (reader, info) => {
+    showTranscription(thisRoom, reader, info.identity).catch((err) => console.warn("transcript stream", err));
+  });
+}
+
+function agentJoined(participant) {
+  agent = participant;
+  clearTimeout(agentTimer);
+  showButtons({ hangup: true });
+  showAgentState();
+}
+
+function showAgentState() {
+  const state = agent.attributes[AGENT_STATE] || "initializing";
+  setStatus(STATE_TEXT[state] || state, `agent-${state}`);
+  // The agent reads lk.chat only once its session runs, i.e. after "initializing".
+  if (state !== "initializing") flushPendingTexts();
+}
+
+// Each stream carries one segment's text: the agent streams deltas into one stream per segment, while
+// user (speech-to-text) segments arrive as a new stream per update with the whole text so far. So: start
+// each stream from an empty string, and let it replace the segment's line.
+async function showTranscription(thisRoom, reader, identity) {
+  const attrs = reader.info.attributes || {};
+  const id = attrs["lk.segment_id"] || reader.info.id;
+  const mine = identity === thisRoom.localParticipant.identity ||
+    thisRoom.localParticipant.trackPublications.has(attrs["lk.transcribed_track_id"]);
+  let line = segments.get(id);
+  if (!line) {
+    line = addLine(mine ? "You" : restaurantName, "");
+    segments.set(id, line);
+  }
+  let text = "";
+  for await (const chunk of reader) {
+    if (room !== thisRoom) return;
+    text += chunk;
+    line.text.textContent = text;
+    line.el.classList.add("interim");
+    transcript.scrollTop = transcript.scrollHeight;
+  }
+  // The stream's trailer may set lk.transcription_final; the client merges it into info.attributes.
+  if ((reader.info.attributes || {})["lk.transcription_final"] === "true") {
+    line.el.classList.remove("interim");
+  }
+}
+
+function addLine(who, text) {
+  const el = document.createElement("p");
+  el.className = who === "You" ? "line line-you" : "line line-agent";
+  const label = document.createElement("strong");
+  label.textContent = `${who}: `;
+  const span = document.createElement("span");
+  span.textContent = text;
+  el.append(label, span);
+  transcript.append(el);
+  transcript.hidden = false;
+  transcript.scrollTop = transcript.scrollHeight;
+  return { el, text: span };
+}
+
+async function sendText(text) {
+  try {
+    await room.localParticipant.sendText(text, { topic: TOPIC_CHAT });
+  } catch (err) {
+    console.warn("sendText failed", err);
+    micNotice.textContent = "Your message could not be sent. Please try again.";
+  }
+}
+
+function flushPendingTexts() {
+  const texts = pendingTexts;
+  pendingTexts = [];
+  texts.forEach(sendText);
+}
+
+function resetCall() {
+  clearTimeout(agentTimer);
+  room = null;
+  agent = null;
+  pendingTexts = [];
+  segments.clear();
+  audioButton.hidden = true;
+  audioBox.replaceChildren();
+}
+
+async function endCall() {
+  const old = room;
+  resetCall();
+  if (old) await old.disconnect();
+}
+
+talkButton.addEventListener("click", startCall);
+retryButton.addEventListener("click", startCall);
+audioButton.addEventListener("click", async () => {
+  if (!room) return;
+  await room.startAudio();
+  audioButton.hidden = room.canPlaybackAudio;
+});
+hangupButton.addEventListener("click", async () => {
+  const old = room;
+  if (!old) return;
+  // Disconnected does the rest; it only fires for the current room, so keep it current until then.
+  await old.disconnect();
+  if (room === old) { resetCall(); setStatus("Call ended.", "ended"); showButtons({ talk: true }); }
+});
+
+chatForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = chatInput.value.trim();
+  if (!text) return;
+  if (!room) {
+    setStatus("Start a call with “Talk to us” first, then type your question.", "idle");
+    talkButton.focus();
+    return;
+  }
+  addLine("You", text);
+  chatInput.value = "";
+  const ready = agent && (agent.attributes[AGENT_STATE] || "initializing") !== "initializing";
+  if (ready) sendText(text);
+  else pendingTexts.push(text);
+});
