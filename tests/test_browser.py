@@ -1,0 +1,338 @@
+"""The diner's pages in a real browser: Debian's Chromium driven by Playwright against pytest-django's live_server.
+
+There is no LiveKit server here: the connection-details endpoint talks to the Twirp fake (tests/fakes/twirp.py),
+which cannot take the browser's websocket, so these tests cover everything up to `room.connect` failing.
+Each test leaves a screenshot of its final page in test-output/screenshots/<test name>.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+from restaurants.models import Restaurant
+from tests.conftest import API_KEY, API_SECRET, make_restaurant
+
+CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+if not CHROMIUM:
+    pytest.skip("browser tests need Debian's Chromium (/usr/bin/chromium or `chromium` on PATH)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture
+def page(request):
+    """A fresh Chromium page; afterwards a screenshot, and a check that the page raised no JavaScript errors.
+
+    Request it after the database fixtures and live_server (tests list it last). Playwright's sync API keeps
+    an asyncio loop registered as running in this thread while it is open; Django then refuses ORM calls here
+    (async-safety check) and hands out a different connection object (context-local), one without the
+    serialized seed data that `serialized_rollback` restores. So: one browser per test (about 1 s), started
+    after the database is ready and closed before it is flushed, and no ORM calls in test bodies.
+    """
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
+            browser.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def db_with_seeds(transactional_db, django_db_serialized_rollback):
+    """live_server needs a transactional database; the rollback keeps the seeded allergens and dietary tags."""
+
+
+@pytest.fixture
+def trattoria(db_with_seeds) -> Restaurant:
+    return make_restaurant()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connection_posts(page) -> list:
+    """Start recording the page's POSTs to the connection-details endpoint."""
+    posts: list = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" and "/api/connection-details" in r.url else None)
+    return posts
+
+
+@pytest.fixture
+def demo_names(db_with_seeds) -> set[str]:
+    call_command("load_demo")
+    names = set(Restaurant.objects.active().values_list("name", flat=True))
+    assert len(names) == 6
+    return names
+
+
+def test_the_list_shows_the_demo_restaurants_with_open_or_closed_badges(demo_names, live_server, page):
+    page.goto(live_server.url + "/")
+
+    cards = page.locator(".restaurant-card")
+    expect(cards).to_have_count(6)
+    assert {card.locator("h2").inner_text() for card in cards.all()} == demo_names
+    for card in cards.all():
+        expect(card.locator(".badge")).to_have_text(re.compile(r"^(Open now, until |Closed)"))
+
+
+def test_talk_posts_to_the_endpoint_and_shows_connecting(trattoria, livekit, live_server, page):
+    livekit.delay = 2  # LiveKit answers slowly, so the page stays in "Connecting…" for a while
+    posts = connection_posts(page)
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+
+    page.get_by_role("button", name="Talk to us").click()
+
+    expect(page.locator("#call-status")).to_have_text("Connecting…")
+    expect(page.get_by_role("button", name="Talk to us")).to_be_hidden()  # no double dispatch while waiting
+    # The answer comes; the fake cannot take the websocket, so the call ends in the "unreachable" state.
+    expect(page.locator("#call-status")).to_contain_text("Could not reach the voice service", timeout=15_000)
+    assert len(posts) == 1
+    assert posts[0].headers["x-csrftoken"]
+    assert json.loads(posts[0].post_data) == {"restaurant_id": trattoria.pk}
+    assert len(livekit.dispatches) == 1
+    assert json.loads(livekit.dispatches[0].request.metadata) == {"restaurant_id": trattoria.pk}
+
+
+def test_an_unreachable_livekit_shows_the_sentence_and_talk_works_again(trattoria, settings, live_server, page):
+    settings.LIVEKIT_URL = f"ws://127.0.0.1:{closed_port()}"
+    settings.LIVEKIT_API_KEY = API_KEY
+    settings.LIVEKIT_API_SECRET = API_SECRET
+    posts = connection_posts(page)
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    talk = page.get_by_role("button", name="Talk to us")
+    status = page.locator("#call-status")
+
+    talk.click()
+
+    expect(status).to_have_text("The voice service is not reachable right now. Please try again in a moment.")
+    expect(talk).to_be_enabled()
+    # ...and it really works again: a second click posts again and gets the same clear answer.
+    talk.click()
+    expect(status).to_have_text(re.compile("not reachable"))
+    expect(talk).to_be_enabled()
+    assert len(posts) == 2
+
+
+def test_a_failed_room_connect_shows_could_not_reach_with_retry(trattoria, livekit, live_server, page):
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    status = page.locator("#call-status")
+
+    page.get_by_role("button", name="Talk to us").click()
+
+    # The endpoint succeeded (one dispatch); room.connect to the fake (Twirp only, no /rtc) failed.
+    expect(status).to_have_text(re.compile("^Could not reach the voice service"), timeout=15_000)
+    assert len(livekit.dispatches) == 1
+    retry = page.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible()
+    expect(page.get_by_role("button", name="Hang up")).to_be_hidden()
+
+    retry.click()  # a fresh call: a new dispatch to a new room
+
+    expect(status).to_have_text(re.compile("^Could not reach the voice service"), timeout=15_000)
+    assert len(livekit.dispatches) == 2
+    assert livekit.dispatches[0].request.room != livekit.dispatches[1].request.room
+
+
+def test_the_widget_works_from_the_keyboard_and_speaks_to_screen_readers(trattoria, settings, live_server, page):
+    settings.LIVEKIT_URL = ""  # calls not set up: the endpoint answers 503 with a sentence
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    page.locator("#call-status").wait_for(state="attached")
+
+    def tab_to(element_id: str, limit: int = 30) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == element_id:
+                return
+        pytest.fail(f"#{element_id} cannot be reached with Tab")
+
+    tab_to("talk-button")
+    # A visible focus indicator, not the browser's default that some resets remove.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    tab_to("chat-input")
+    page.keyboard.type("Are you open on Monday?")
+    page.keyboard.press("Enter")  # a real form: Enter submits; without a call it points to the Talk button
+    expect(page.locator("#call-status")).to_contain_text("Start a call")
+    assert page.evaluate("document.activeElement.id") == "talk-button"
+    page.keyboard.press("Enter")  # starts a call from the keyboard
+    expect(page.locator("#call-status")).to_have_text(re.compile("^Voice calls are not set up yet"))
+    assert page.evaluate("document.activeElement.id") == "talk-button"  # focus is not lost on the way
+
+    status = page.locator("#call-status")
+    assert status.get_attribute("aria-live") == "polite"
+    assert status.get_attribute("role") == "status"
+    assert page.locator("#transcript").get_attribute("role") == "log"
+    expect(page.get_by_label("Type a question")).to_be_visible()
+
+
+# --- The connected call, against a scripted stand-in for livekit-client -------------------------------
+# Without a LiveKit server the browser cannot get past room.connect. To check what talk.js does once it is
+# in a room, the test serves this module in place of livekit-client (same URL, same names, the subset of
+# livekit-client 2.23.0's API that talk.js uses) and drives it through window.fakeLiveKit.
+FAKE_LIVEKIT_CLIENT = r"""
+export const RoomEvent = {
+  TrackSubscribed: "trackSubscribed", TrackUnsubscribed: "trackUnsubscribed",
+  AudioPlaybackStatusChanged: "audioPlaybackChanged", ParticipantConnected: "participantConnected",
+  ParticipantDisconnected: "participantDisconnected",
+  ParticipantAttributesChanged: "participantAttributesChanged", Disconnected: "disconnected",
+};
+export const Track = { Kind: { Audio: "audio", Video: "video", Unknown: "unknown" } };
+
+const fake = (window.fakeLiveKit = { micError: false, rooms: [], sent: [] });
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+export class Room {
+  constructor() {
+    this.listeners = {};
+    this.handlers = {};
+    this.remoteParticipants = new Map();
+    this.canPlaybackAudio = true;
+    this.localParticipant = {
+      identity: "diner-1",
+      trackPublications: new Map(),
+      setMicrophoneEnabled: async () => { if (fake.micError) throw new DOMException("denied", "NotAllowedError"); },
+      sendText: async (text, options) => { fake.sent.push({ text, topic: options.topic }); },
+    };
+    fake.room = this;
+    fake.rooms.push(this);
+  }
+  on(event, fn) { (this.listeners[event] ||= []).push(fn); return this; }
+  emit(event, ...args) { (this.listeners[event] || []).forEach((fn) => fn(...args)); }
+  async connect(url, token) { this.url = url; this.token = token; }
+  async disconnect() { if (!this.gone) { this.gone = true; this.emit("disconnected"); } }
+  async startAudio() { this.canPlaybackAudio = true; this.emit("audioPlaybackChanged", true); }
+  registerTextStreamHandler(topic, fn) { this.handlers[topic] = fn; }
+}
+
+fake.agentJoins = (state) => {
+  const agent = { identity: "agent-AJ_1", isAgent: true, attributes: state ? { "lk.agent.state": state } : {} };
+  fake.room.remoteParticipants.set(agent.identity, agent);
+  fake.agent = agent;
+  fake.room.emit("participantConnected", agent);
+};
+fake.agentState = (state) => {
+  fake.agent.attributes = { ...fake.agent.attributes, "lk.agent.state": state };
+  fake.room.emit("participantAttributesChanged", { "lk.agent.state": state }, fake.agent);
+};
+// One text stream on lk.transcription, as livekit-agents sends it; resolves when it has been read.
+fake.transcribe = (identity, segmentId, chunks, final) => new Promise((done) => {
+  const info = { id: "TS_" + Math.random(), topic: "lk.transcription",
+                 attributes: { "lk.segment_id": segmentId, "lk.transcription_final": "false" } };
+  const reader = {
+    info,
+    async *[Symbol.asyncIterator]() {
+      for (const chunk of chunks) { await tick(); yield chunk; }
+      if (final) info.attributes = { ...info.attributes, "lk.transcription_final": "true" }; // the trailer
+      setTimeout(done, 0);
+    },
+  };
+  fake.room.handlers["lk.transcription"](reader, { identity });
+});
+fake.blockAudio = () => { fake.room.canPlaybackAudio = false; fake.room.emit("audioPlaybackChanged", false); };
+"""
+
+
+def use_fake_livekit_client(page) -> None:
+    page.route(
+        "**/vendor/livekit-client/livekit-client.esm.mjs",
+        lambda route: route.fulfill(status=200, content_type="text/javascript", body=FAKE_LIVEKIT_CLIENT),
+    )
+
+
+def test_a_call_shows_agent_state_transcript_and_typed_questions(trattoria, livekit, live_server, page):
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    page.evaluate("window.fakeLiveKit.micError = true")
+    status = page.locator("#call-status")
+    transcript = page.get_by_role("log")
+
+    page.get_by_role("button", name="Talk to us").click()
+
+    expect(status).to_have_text("Connected. Waiting for the agent…")
+    expect(page.locator("#mic-notice")).to_have_text("Microphone is off: you can still type your questions.")
+    assert page.evaluate("window.fakeLiveKit.room.url") == livekit.ws_url  # the endpoint's serverUrl
+    # A question typed before the agent can read it is shown at once and sent once the agent is ready.
+    page.get_by_label("Type a question").fill("Is the Margherita vegetarian?")
+    page.get_by_role("button", name="Send").click()
+    expect(transcript).to_contain_text("You: Is the Margherita vegetarian?")
+    page.evaluate("window.fakeLiveKit.agentJoins('initializing')")
+    expect(status).to_have_text("The agent is getting ready…")
+    assert page.evaluate("window.fakeLiveKit.sent") == []
+    page.evaluate("window.fakeLiveKit.agentState('listening')")
+    expect(status).to_have_text("Listening")
+    assert page.evaluate("window.fakeLiveKit.sent") == [{"text": "Is the Margherita vegetarian?", "topic": "lk.chat"}]
+
+    # The agent's answer streams as deltas into one segment; the diner's speech arrives as whole-text updates.
+    page.evaluate("window.fakeLiveKit.agentState('speaking')")
+    expect(status).to_have_text("Speaking")
+    page.evaluate("window.fakeLiveKit.transcribe('agent-AJ_1', 'SG_a', ['Yes, the Margherita ', 'is vegetarian.'], true)")
+    page.evaluate("window.fakeLiveKit.transcribe('diner-1', 'SG_u', ['And is it'], false)")
+    page.evaluate("window.fakeLiveKit.transcribe('diner-1', 'SG_u', ['And is it open ', 'on Monday?'], true)")
+    lines = transcript.locator(".line")
+    expect(lines).to_have_text([
+        "You: Is the Margherita vegetarian?",
+        "Trattoria Test: Yes, the Margherita is vegetarian.",
+        "You: And is it open on Monday?",
+    ])
+    expect(transcript.locator(".interim")).to_have_count(0)
+
+    page.evaluate("window.fakeLiveKit.blockAudio()")
+    enable_audio = page.get_by_role("button", name="Click to enable audio")
+    enable_audio.click()
+    expect(enable_audio).to_be_hidden()
+
+    page.get_by_role("button", name="Hang up").click()
+    expect(status).to_have_text("Call ended.")
+    expect(page.get_by_role("button", name="Talk to us")).to_be_enabled()
+
+
+def test_an_agent_that_never_joins_is_reported_with_retry(trattoria, livekit, live_server, page):
+    use_fake_livekit_client(page)
+    page.clock.install()
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    status = page.locator("#call-status")
+
+    page.get_by_role("button", name="Talk to us").click()
+    expect(status).to_have_text("Connected. Waiting for the agent…")
+    page.clock.fast_forward(14_000)
+    expect(status).to_have_text("Connected. Waiting for the agent…")
+    page.clock.fast_forward(2_000)
+
+    expect(status).to_have_text("The agent did not join. Please try again.")
+    page.get_by_role("button", name="Retry").click()  # hang up, then a fresh call
+
+    expect(status).to_have_text("Connected. Waiting for the agent…")
+    assert page.evaluate("window.fakeLiveKit.rooms.map((r) => r.gone === true)") == [True, False]
+    assert len(livekit.dispatches) == 2

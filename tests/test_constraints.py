@@ -1,0 +1,207 @@
+"""Bad rows are refused: by the database's named constraints even when code skips validation, and with a
+readable message by full_clean() (what the admin and load_demo run)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from dispatch.models import Call
+from restaurants.models import MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
+
+pytestmark = pytest.mark.django_db
+t = dt.time
+MON, TUE, SUN = 0, 1, 6
+
+
+def restaurant_fields(**overrides) -> dict:
+    fields = dict(
+        name="Bar Test", slug="bar-test", cuisine="Wine bar", street_address="1 Test Street", city="London",
+        postal_code="N1 7RZ", country="GB", phone="+442079460999", time_zone="Europe/London", language="en-GB",
+        currency="GBP",
+    )  # fmt: skip
+    return {**fields, **overrides}
+
+
+def rejected(constraint: str, create) -> None:
+    """Asserts that `create()` raises IntegrityError naming `constraint` where the backend names it.
+
+    PostgreSQL names every constraint; SQLite names CHECK constraints but reports UNIQUE ones by column.
+    """
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        create()
+    if connection.vendor == "postgresql" or "CHECK" in str(error.value):
+        assert constraint in str(error.value)
+
+
+@pytest.fixture
+def bar(db) -> Restaurant:
+    return Restaurant.objects.create(**restaurant_fields())
+
+
+@pytest.fixture
+def section(bar) -> MenuSection:
+    return MenuSection.objects.create(restaurant=bar, name="Small plates")
+
+
+class TestDatabaseConstraints:
+    def test_it_refuses_a_second_restaurant_with_the_same_slug(self, bar):
+        rejected("restaurant_slug_unique", lambda: Restaurant.objects.create(**restaurant_fields(name="Other")))
+
+    def test_it_refuses_a_weekday_outside_monday_to_sunday(self, bar):
+        rejected(
+            "service_period_weekday_range",
+            lambda: ServicePeriod.objects.create(restaurant=bar, weekday=7, opens=t(12), closes=t(14)),
+        )
+
+    def test_it_refuses_two_periods_starting_at_the_same_time_on_one_day(self, bar):
+        ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14))
+
+        rejected(
+            "service_period_unique_start",
+            lambda: ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(15)),
+        )
+
+    def test_the_same_start_on_another_day_or_restaurant_is_fine(self, bar):
+        other = Restaurant.objects.create(**restaurant_fields(slug="other-bar"))
+        ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14))
+
+        ServicePeriod.objects.create(restaurant=bar, weekday=MON, opens=t(12), closes=t(14))
+        ServicePeriod.objects.create(restaurant=other, weekday=TUE, opens=t(12), closes=t(14))
+        assert ServicePeriod.objects.count() == 3
+
+    def test_it_refuses_two_special_days_on_one_date(self, bar):
+        SpecialDay.objects.create(restaurant=bar, date=dt.date(2026, 12, 25))
+
+        rejected(
+            "special_day_unique_date",
+            lambda: SpecialDay.objects.create(restaurant=bar, date=dt.date(2026, 12, 25), note="Again"),
+        )
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"is_closed": True, "opens": t(12), "closes": t(16)},
+            {"is_closed": True, "opens": t(12)},
+            {"is_closed": False},
+            {"is_closed": False, "opens": t(12)},
+        ],
+    )
+    def test_a_special_day_is_either_closed_or_has_both_times(self, bar, fields):
+        rejected(
+            "special_day_closed_or_hours",
+            lambda: SpecialDay.objects.create(restaurant=bar, date=dt.date(2026, 12, 24), **fields),
+        )
+
+    def test_it_refuses_two_sections_with_one_name(self, bar, section):
+        rejected("menu_section_unique_name", lambda: MenuSection.objects.create(restaurant=bar, name="Small plates"))
+
+    def test_it_refuses_two_dishes_with_one_name_in_a_section(self, section):
+        MenuItem.objects.create(section=section, name="Olives", price=Decimal("4.00"))
+
+        rejected("menu_item_unique_name", lambda: MenuItem.objects.create(section=section, name="Olives", price=5))
+
+    def test_it_refuses_a_negative_price(self, section):
+        rejected(
+            "menu_item_price_not_negative",
+            lambda: MenuItem.objects.create(section=section, name="Olives", price=Decimal("-0.01")),
+        )
+
+    def test_a_free_dish_is_fine(self, section):
+        MenuItem.objects.create(section=section, name="Tap water", price=Decimal("0"))
+
+    def test_it_refuses_two_calls_in_one_room(self, bar):
+        call = dict(restaurant=bar, room_name="restaurant-1-abc", dispatch_id="AD_1", participant_identity="diner-1")
+        Call.objects.create(**call)
+
+        rejected("call_room_name_unique", lambda: Call.objects.create(**{**call, "dispatch_id": "AD_2"}))
+
+
+def errors_of(obj) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as error:
+        obj.full_clean()
+    return error.value.message_dict
+
+
+class TestRestaurantValidation:
+    def test_a_complete_restaurant_is_valid(self, db):
+        Restaurant(**restaurant_fields()).full_clean()
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("phone", "020 7946 0999"),
+            ("phone", "+0207946099"),
+            ("phone", "+44"),
+            ("time_zone", "Europe/Londres"),
+            ("time_zone", "GMT+1 hour"),
+            ("time_zone", "../../etc/passwd"),
+            ("language", "english"),
+            ("language", "en_GB"),
+            ("currency", "EURO"),
+            ("currency", "ZZZ"),
+            ("country", "GBR"),
+            ("country", "G1"),
+        ],
+    )
+    def test_it_names_the_bad_field(self, db, field, value):
+        errors = errors_of(Restaurant(**restaurant_fields(**{field: value})))
+
+        assert list(errors) == [field]
+
+    def test_a_taken_slug_is_reported_on_the_slug(self, bar):
+        errors = errors_of(Restaurant(**restaurant_fields(name="Other")))
+
+        assert list(errors) == ["slug"]
+
+
+class TestServicePeriodValidation:
+    def test_it_refuses_a_period_overlapping_a_saved_one(self, bar):
+        ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14, 30))
+
+        errors = errors_of(ServicePeriod(restaurant=bar, weekday=TUE, opens=t(14), closes=t(16)))
+        assert errors["__all__"] == ["This period overlaps Tuesday 12:00-14:30."]
+
+    def test_it_refuses_sunday_night_running_into_mondays_period(self, bar):
+        ServicePeriod.objects.create(restaurant=bar, weekday=MON, opens=t(1), closes=t(3))
+
+        errors = errors_of(ServicePeriod(restaurant=bar, weekday=SUN, opens=t(22), closes=t(2)))
+        assert errors["__all__"] == ["This period overlaps Monday 01:00-03:00."]
+
+    def test_a_missing_weekday_is_reported_on_the_weekday(self, bar):
+        ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14, 30))
+
+        errors = errors_of(ServicePeriod(restaurant=bar, weekday=None, opens=t(18), closes=t(22)))
+        assert list(errors) == ["weekday"]
+
+    def test_back_to_back_periods_are_fine(self, bar):
+        ServicePeriod.objects.create(restaurant=bar, weekday=SUN, opens=t(18), closes=t(1))
+
+        ServicePeriod(restaurant=bar, weekday=MON, opens=t(1), closes=t(3)).full_clean()
+        ServicePeriod(restaurant=bar, weekday=SUN, opens=t(12), closes=t(18)).full_clean()
+
+    def test_editing_a_period_does_not_clash_with_itself(self, bar):
+        period = ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14))
+        period.closes = t(15)
+
+        period.full_clean()
+
+
+class TestSpecialDayValidation:
+    def test_a_closed_day_with_hours_is_refused(self, bar):
+        day = SpecialDay(restaurant=bar, date=dt.date(2026, 12, 24), is_closed=True, opens=t(12), closes=t(16))
+
+        assert "A day marked closed has no opening hours" in errors_of(day)["__all__"][0]
+
+    def test_an_open_day_without_both_times_is_refused(self, bar):
+        day = SpecialDay(restaurant=bar, date=dt.date(2026, 12, 24), is_closed=False, opens=t(12))
+
+        assert "Give both opening and closing times" in errors_of(day)["__all__"][0]
+
+    def test_closed_or_changed_hours_are_fine(self, bar):
+        SpecialDay(restaurant=bar, date=dt.date(2026, 12, 25)).full_clean()
+        SpecialDay(restaurant=bar, date=dt.date(2026, 12, 31), is_closed=False, opens=t(19), closes=t(2)).full_clean()

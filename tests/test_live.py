@@ -1,0 +1,164 @@
+"""Against the real outside world: a LiveKit server (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET) and a
+model (OPENAI_API_KEY, optionally OPENAI_BASE_URL). Skipped, with the reason, unless those are set."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
+
+REPO = Path(__file__).resolve().parent.parent
+LIVEKIT_VARS = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+
+needs_livekit = pytest.mark.skipif(
+    not all(os.environ.get(n) for n in LIVEKIT_VARS),
+    reason="needs a real LiveKit server: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET",
+)
+needs_model = pytest.mark.skipif(
+    not os.environ.get("OPENAI_API_KEY"),
+    reason="needs a model key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)",
+)
+pytestmark = pytest.mark.live
+
+
+def post_connection_details(client, restaurant) -> dict:
+    response = client.post(
+        "/api/connection-details", data={"restaurant_id": restaurant.pk}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@needs_livekit
+@pytest.mark.django_db
+def test_the_real_server_records_our_dispatch(client, restaurant, settings):
+    from livekit import api
+
+    settings.LIVEKIT_AGENT_NAME = f"maitre-live-{uuid.uuid4().hex[:8]}"  # no worker: the dispatch just waits
+    body = post_connection_details(client, restaurant)
+
+    async def inspect():
+        lkapi = api.LiveKitAPI(settings.LIVEKIT_URL, settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)
+        try:
+            dispatches = await lkapi.agent_dispatch.list_dispatch(room_name=body["roomName"])
+            await lkapi.room.delete_room(api.DeleteRoomRequest(room=body["roomName"]))
+            return dispatches
+        finally:
+            await lkapi.aclose()
+
+    dispatches = async_to_sync(inspect)()
+    # The server adds a dispatch with an empty agent_name to every room it creates: find ours.
+    ours = [d for d in dispatches if d.agent_name == settings.LIVEKIT_AGENT_NAME]
+    assert len(ours) == 1
+    assert json.loads(ours[0].metadata) == {"restaurant_id": restaurant.pk}
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@needs_livekit
+@needs_model
+@pytest.mark.django_db(transaction=True)
+def test_a_diner_types_a_question_and_hears_the_address(client, restaurant, settings, tmp_path):
+    """The whole path: endpoint -> dispatch -> runagent worker -> room -> lk.chat -> tool -> lk.transcription."""
+    from livekit import rtc
+
+    agent_name = f"maitre-live-{uuid.uuid4().hex[:8]}"
+    settings.LIVEKIT_AGENT_NAME = agent_name
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "LIVEKIT_AGENT_NAME": agent_name, "DATABASE_URL": _database_url(), "AGENT_HTTP_PORT": "0"}
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "runagent", "dev"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"registered worker" not in log.read_bytes():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "worker did not register within 60 s:\n" + log.read_text()
+            time.sleep(0.2)
+
+        body = post_connection_details(client, restaurant)
+
+        async def talk() -> list[str]:
+            room = rtc.Room()
+            heard: list[str] = []
+            got_address = asyncio.Event()
+            tasks = set()
+
+            def on_text(reader, identity):
+                async def read():
+                    text = await reader.read_all()
+                    if identity != room.local_participant.identity:
+                        heard.append(text)
+                        if "Coronari" in text:
+                            got_address.set()
+
+                task = asyncio.ensure_future(read())
+                tasks.add(task)
+
+            room.register_text_stream_handler("lk.transcription", on_text)
+            await room.connect(body["serverUrl"], body["participantToken"])
+            try:
+                for _ in range(200):  # the agent joins within 20 s
+                    if any(p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT for p in room.remote_participants.values()):
+                        break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the agent did not join within 20 s")
+                await asyncio.sleep(1)
+                await room.local_participant.send_text("What is your street address?", topic="lk.chat")
+                await asyncio.wait_for(got_address.wait(), timeout=45)
+                return heard
+            finally:
+                await room.disconnect()
+
+        heard = async_to_sync(talk)()
+        assert any("Coronari" in text for text in heard), heard
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@needs_model
+@pytest.mark.django_db
+def test_a_real_model_uses_the_tools_for_facts(restaurant):
+    from django.conf import settings
+    from livekit.agents import AgentSession
+    from livekit.plugins import openai
+
+    from agent_worker.agent import RestaurantAgent
+    from agent_worker.answers import load_profile
+
+    profile = load_profile(restaurant.pk)
+
+    async def main():
+        model = openai.LLM(model=settings.AGENT_LLM_MODEL, base_url=settings.OPENAI_BASE_URL or None)
+        async with model, AgentSession(llm=model) as session:
+            await session.start(RestaurantAgent(profile))
+            address = await session.run(user_input="Where exactly are you? What's the street address?")
+            price = await session.run(user_input="How much is the margherita pizza?")
+            return address, price
+
+    address, price = async_to_sync(main)()
+    address.expect.contains_function_call(name="get_address")
+    assert "Coronari" in address.expect.contains_message(role="assistant").event().item.text_content
+    price.expect.contains_function_call(name="find_menu_item")
+    reply = price.expect.contains_message(role="assistant").event().item.text_content
+    assert "9.50" in reply or "9,50" in reply or "nine" in reply.lower()

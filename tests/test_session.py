@@ -1,0 +1,114 @@
+"""A whole AgentSession, text only, with a scripted LLM that calls the real tools against the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+from livekit.agents import AgentSession
+
+from agent_worker.agent import RestaurantAgent
+from agent_worker.answers import load_profile
+from restaurants.models import MenuItem
+from tests.fakes.llm import FALLBACK, Rule, ScriptedLLM
+
+pytestmark = pytest.mark.django_db
+
+TOOLS = ["check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours"]
+
+
+def next_tuesday() -> str:
+    today = timezone.now().date()
+    return (today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat()
+
+
+def converse(restaurant, model: ScriptedLLM, *questions: str):
+    """Run each question through a started session; returns the RunResults."""
+
+    async def main():
+        async with model, AgentSession(llm=model) as session:
+            await session.start(RestaurantAgent(await _profile(restaurant.pk)))
+            return [await session.run(user_input=q) for q in questions]
+
+    return async_to_sync(main)()
+
+
+async def _profile(restaurant_id):
+    from agent_worker.db import run_orm
+
+    return await run_orm(load_profile, restaurant_id)
+
+
+def test_a_question_about_hours_calls_check_open_and_answers_from_the_database(restaurant):
+    tuesday = next_tuesday()
+    model = ScriptedLLM(Rule("tuesday", "check_open", {"date": tuesday, "time": "20:00"}))
+
+    [result] = converse(restaurant, model, "Are you open on Tuesday at 8 pm?")
+
+    result.expect.next_event().is_function_call(name="check_open", arguments={"date": tuesday, "time": "20:00"})
+    output = result.expect.next_event().is_function_call_output()
+    assert output.event().item.output == f"Open at 20:00 on Tuesday {tuesday}, until 23:00."
+    reply = result.expect.next_event().is_message(role="assistant")
+    assert "until 23:00" in reply.event().item.text_content
+    result.expect.no_more_events()
+
+
+def test_a_menu_question_sees_an_admin_edit_made_between_two_turns(restaurant):
+    model = ScriptedLLM(Rule("margherita", "find_menu_item", {"name": "margherita"}))
+
+    async def main():
+        async with model, AgentSession(llm=model) as session:
+            await session.start(RestaurantAgent(await _profile(restaurant.pk)))
+            first = await session.run(user_input="How much is the margherita?")
+            from agent_worker.db import run_orm
+
+            await run_orm(lambda: MenuItem.objects.filter(name="Margherita").update(is_available=False))
+            second = await session.run(user_input="Can I still get the margherita?")
+            return first, second
+
+    first, second = async_to_sync(main)()
+
+    first.expect.next_event().is_function_call(name="find_menu_item")
+    assert "not available" not in first.expect.next_event().is_function_call_output().event().item.output
+    second.expect.next_event().is_function_call(name="find_menu_item")
+    assert "not available today" in second.expect.next_event().is_function_call_output().event().item.output
+    assert "not available today" in second.expect.next_event().is_message(role="assistant").event().item.text_content
+
+
+def test_a_vegan_question_gets_the_tagged_dishes(restaurant):
+    model = ScriptedLLM(Rule("vegan", "get_menu", {"dietary_need": "vegan"}))
+
+    [result] = converse(restaurant, model, "What's vegan?")
+
+    result.expect.next_event().is_function_call(name="get_menu", arguments={"dietary_need": "vegan"})
+    output = result.expect.next_event().is_function_call_output().event().item.output
+    assert "Bruschetta al pomodoro" in output and "Carciofi alla giudia" in output
+    assert "Margherita" not in output
+
+
+def test_a_bad_argument_comes_back_as_a_sentence_the_agent_can_say(restaurant):
+    model = ScriptedLLM(Rule("dessert", "get_menu", {"section": "Desserts"}))
+
+    [result] = converse(restaurant, model, "What desserts do you have?")
+
+    result.expect.next_event().is_function_call(name="get_menu")
+    output = result.expect.next_event().is_function_call_output()
+    assert output.event().item.is_error
+    reply = result.expect.next_event().is_message(role="assistant").event().item.text_content
+    assert "Our menu sections are: Antipasti, Pizze." in reply
+
+
+def test_the_model_gets_the_five_tools_and_the_restaurants_rules(restaurant):
+    model = ScriptedLLM()
+
+    [result] = converse(restaurant, model, "Tell me a joke")
+
+    result.expect.next_event().is_message(role="assistant", )
+    assert model.requests[0]["tools"] == TOOLS
+    instructions = model.requests[0]["instructions"]
+    assert "Trattoria Test" in instructions and "Roman trattoria" in instructions
+    assert "Never invent or guess opening hours, prices, dishes, ingredients or allergens" in instructions
+    assert "English (United Kingdom) (en-GB)" in instructions
+    assert result.expect[-1].event().item.text_content == FALLBACK
