@@ -28,8 +28,13 @@ CONSOLE_METADATA_ENV = "MAITRE_CONSOLE_JOB_METADATA"
 def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it takes a job: Django, the VAD model, the model clients."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
     from django.conf import settings
+
+    # LiveKit forwards a job process's log records to the worker through a handler on the root logger.
+    # django.setup() would apply settings.LOGGING with dictConfig, which closes every existing handler,
+    # that one included: the job's own log lines and tracebacks would vanish. Leave logging to LiveKit here.
+    settings.LOGGING_CONFIG = None
+    django.setup()
 
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=0.3)
     # Building the clients costs ~0.2 s of loop time (SSL context): do it here, not per job.

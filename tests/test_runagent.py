@@ -75,12 +75,27 @@ class Worker:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_output(self, text: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in (out := self.output()):
-            assert time.monotonic() < deadline, f"{text!r} not in the worker's output:\n{out[-4000:]}"
-            time.sleep(0.05)
+    def records(self) -> list[dict]:
+        """The worker's log records: under `start`, LiveKit's CLI prints each as one JSON object a line,
+        maitre's own and those forwarded from job processes (with their `job_id`) included."""
+        out = []
+        for line in self.output().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and "message" in record:
+                out.append(record)
         return out
+
+    def wait_records(self, message: str, timeout: float = 5.0) -> list[dict]:
+        """The records whose message is `message` (a traceback, if any, follows on the next lines), once
+        there is at least one."""
+        deadline = time.monotonic() + timeout
+        while not (found := [r for r in self.records() if r["message"].partition("\n")[0] == message]):
+            assert time.monotonic() < deadline, f"{message!r} not logged by the worker:\n{self.output()[-4000:]}"
+            time.sleep(0.05)
+        return found
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (the worker drains and exits), then SIGKILL to its whole process group after `timeout`."""
@@ -138,7 +153,7 @@ def test_start_registers_under_the_configured_agent_name(start_worker, agent_ser
     assert register.allowed_permissions.agent
     agent_server.wait_for(is_available_update, timeout=10)
     assert (agent_server.connections, agent_server.rejected) == (1, [])
-    worker.wait_output('"registered worker"')
+    worker.wait_records("registered worker")
 
 
 def test_a_job_for_an_existing_restaurant_is_accepted_and_runs(start_worker, agent_server):
@@ -155,7 +170,8 @@ def test_a_job_for_an_existing_restaurant_is_accepted_and_runs(start_worker, age
     agent_server.wait_job_status(job_id, "JS_RUNNING")
     # The job process read the committed restaurant from the test database. (It then fails to join the
     # room: the fake has no media server. What it reports after that is not this test's business.)
-    worker.wait_output(f"job {job_id}: room {offer.job.room.name}, restaurant {restaurant.pk} (Trattoria Test)")
+    [record] = worker.wait_records(f"job {job_id}: room {offer.job.room.name}, restaurant {restaurant.pk} (Trattoria Test)")
+    assert record["job_id"] == job_id  # logged in the job process and forwarded by LiveKit to the worker
 
 
 def test_jobs_with_bad_metadata_end_cleanly_and_the_worker_carries_on(start_worker, agent_server):
@@ -175,12 +191,10 @@ def test_jobs_with_bad_metadata_end_cleanly_and_the_worker_carries_on(start_work
         # log line below (and in LiveKit's "process exiting" record, as a field).
         agent_server.wait_job_status(job_id, "JS_SUCCESS")
         assert agent_server.job_statuses(job_id) == ["JS_RUNNING", "JS_SUCCESS"]
-        line = f"job {job_id} ended: {reason} (metadata {metadata!r})"
-        ended = [ln for ln in worker.wait_output(line).splitlines() if f"job {job_id} ended" in ln]
-        assert len(ended) == 1 and line in ended[0], ended
-    # Caveat: only the worker's own records and maitre's log lines reach this output today. In the job
-    # processes, prewarm's django.setup() applies LOGGING, which closes LiveKit's log-forwarding handler,
-    # so a traceback logged inside a job process would not show here either; one from the worker would.
+        [record] = worker.wait_records(f"job {job_id} ended: {reason} (metadata {metadata!r})")
+        assert (record["level"], record["job_id"]) == ("ERROR", job_id)
+    # Job processes forward every record to this output (a crashing job's traceback shows here, see the
+    # last job below): none of the bad jobs logged one.
     assert "Traceback" not in worker.output()
 
     # Still the same registration on the same connection, and still taking jobs.
@@ -190,7 +204,11 @@ def test_jobs_with_bad_metadata_end_cleanly_and_the_worker_carries_on(start_work
     assert offer.answer.available
     agent_server.wait_job_status(offer.job.id, "JS_RUNNING")
     # No respawn loop: one warm process at start plus one replacement per job, give or take one.
-    assert worker.output().count('"initializing process"') <= 1 + 3 + 1
+    assert len([r for r in worker.records() if r["message"] == "initializing process"]) <= 1 + 3 + 1
+    # This job cannot join its room (the fake has no media server): its traceback, raised in the job
+    # process, reaches the worker's log with the job's id.
+    crash = worker.wait_records("unhandled exception while running the job task", timeout=15)
+    assert crash[0]["job_id"] == offer.job.id and "\nTraceback (most recent call last)" in crash[0]["message"]
 
 
 @pytest.mark.parametrize(

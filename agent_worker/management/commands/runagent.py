@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 
@@ -64,6 +65,9 @@ class Command(BaseCommand):
         from livekit.agents import cli
 
         server = build_server(agent_name=settings.LIVEKIT_AGENT_NAME)
+        # LiveKit's CLI logs through the root logger, as JSON under `start`, with the job id on every record
+        # from a job process: maitre's lines go the same way instead of through settings.LOGGING's handler.
+        logging.getLogger("maitre").handlers.clear()
         # LiveKit's CLI parses sys.argv: hand it its own command line.
         sys.argv = ["runagent", mode, *getattr(self, "livekit_args", [])]
         cli.run_app(server)
