@@ -213,7 +213,7 @@ def test_jobs_with_bad_metadata_end_cleanly_and_the_worker_carries_on(start_work
 
 @pytest.mark.parametrize(
     ("missing", "expected"),
-    [("OPENAI_API_KEY", "OPENAI_API_KEY is not set"), ("LIVEKIT_URL", "LIVEKIT_URL not set")],
+    [("OPENAI_API_KEY", "Not set: OPENAI_API_KEY."), ("LIVEKIT_URL", "Not set: LIVEKIT_URL.")],
 )
 def test_start_refuses_to_run_without(missing, expected, tmp_path):
     # No fake and no database rows needed: the command refuses before building the worker.

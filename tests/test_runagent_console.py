@@ -1,4 +1,5 @@
-"""`runagent console` needs a restaurant: LiveKit's console job carries no metadata of its own."""
+"""`runagent`'s checks before it hands over to LiveKit's CLI: console needs a restaurant (LiveKit's console job
+carries no metadata of its own), and every mode says at once which settings it still needs."""
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -40,3 +41,17 @@ def test_an_agent_name_override_that_would_drift_from_the_view_is_refused(monkey
 
     with pytest.raises(CommandError, match="LIVEKIT_AGENT_NAME_OVERRIDE='someone-else'"):
         call_command("runagent", "start")
+
+
+def test_start_names_every_missing_setting_at_once(settings):
+    settings.OPENAI_API_KEY = settings.LIVEKIT_URL = settings.LIVEKIT_API_KEY = settings.LIVEKIT_API_SECRET = ""
+
+    with pytest.raises(CommandError, match=r"^Not set: OPENAI_API_KEY, LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET\."):
+        call_command("runagent", "start")
+
+
+def test_console_needs_the_model_key_but_not_livekit(settings, restaurant):
+    settings.OPENAI_API_KEY = settings.LIVEKIT_URL = ""
+
+    with pytest.raises(CommandError, match=r"^Not set: OPENAI_API_KEY\. "):
+        call_command("runagent", "console", restaurant=restaurant.slug)

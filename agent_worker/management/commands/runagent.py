@@ -10,6 +10,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from dispatch import livekit_server
+
 
 class Command(BaseCommand):
     help = (
@@ -38,29 +40,26 @@ class Command(BaseCommand):
     def handle(self, *args, mode: str, restaurant: str | None, **options) -> None:
         from agent_worker.worker import CONSOLE_METADATA_ENV, build_server
 
-        if not settings.OPENAI_API_KEY:
-            raise CommandError(
-                "OPENAI_API_KEY is not set: the agent needs a model key (and OPENAI_BASE_URL for an "
-                "OpenAI-compatible server other than OpenAI). Set it in the environment or .env and start again."
-            )
         override = os.environ.get("LIVEKIT_AGENT_NAME_OVERRIDE")
         if override and override != settings.LIVEKIT_AGENT_NAME:
             raise CommandError(
                 f"LIVEKIT_AGENT_NAME_OVERRIDE={override!r} would register the worker under another name than the "
                 f"dispatch view uses ({settings.LIVEKIT_AGENT_NAME!r}): unset it and use LIVEKIT_AGENT_NAME."
             )
+        if restaurant and mode != "console":
+            raise CommandError("--restaurant is for console mode: in start/dev the dispatch chooses the restaurant.")
+        # Everything missing at once. Only the modes that register with LiveKit need its settings.
+        missing = [] if settings.OPENAI_API_KEY else ["OPENAI_API_KEY"]
+        if mode in ("start", "dev", "connect"):
+            missing += livekit_server.missing_settings()
+        if missing:
+            raise CommandError(
+                f"Not set: {', '.join(missing)}. The worker needs a model key (OPENAI_API_KEY; OPENAI_BASE_URL "
+                "for another OpenAI-compatible server) and LiveKit's URL and API key pair (livekit-server --dev: "
+                "ws://127.0.0.1:7880, devkey, secret). Set them in the environment or .env and start again."
+            )
         if mode == "console":
             os.environ[CONSOLE_METADATA_ENV] = json.dumps({"restaurant_id": self._console_restaurant(restaurant)})
-        elif restaurant:
-            raise CommandError("--restaurant is for console mode: in start/dev the dispatch chooses the restaurant.")
-        elif mode in ("start", "dev", "connect"):
-            missing = [n for n in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET") if not getattr(settings, n)]
-            if missing:
-                raise CommandError(
-                    f"{', '.join(missing)} not set: the worker cannot register with LiveKit. Set them in the "
-                    "environment or .env (for a local server: livekit-server --dev gives ws://127.0.0.1:7880, "
-                    "devkey, secret)."
-                )
 
         from livekit.agents import cli
 
