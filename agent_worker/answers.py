@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from babel import Locale
+from django.conf import settings
 from livekit.agents import ToolError
 
 from restaurants import hours
@@ -53,7 +54,7 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         language=r.language,
         time_zone=r.time_zone,
         greeting=r.spoken_greeting,
-        voice=r.tts_voice,
+        voice=r.tts_voice or settings.AGENT_TTS_VOICE,
         turn_end_delay=TurnTaking(r.turn_taking).endpointing_delay,
         house_rules=r.agent_instructions,
         dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),

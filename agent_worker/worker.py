@@ -38,10 +38,10 @@ def prewarm(proc: JobProcess) -> None:
 
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=0.3)
     # Building the clients costs ~0.2 s of loop time (SSL context): do it here, not per job.
-    base_url = settings.OPENAI_BASE_URL or None
-    proc.userdata["llm"] = openai.LLM(model=settings.AGENT_LLM_MODEL, base_url=base_url)
-    proc.userdata["stt"] = openai.STT(model=settings.AGENT_STT_MODEL, base_url=base_url)
-    proc.userdata["tts"] = openai.TTS(model=settings.AGENT_TTS_MODEL, voice=settings.AGENT_TTS_VOICE, base_url=base_url)
+    client = {"api_key": settings.OPENAI_API_KEY, "base_url": settings.OPENAI_BASE_URL or None}
+    proc.userdata["llm"] = openai.LLM(model=settings.AGENT_LLM_MODEL, **client)
+    proc.userdata["stt"] = openai.STT(model=settings.AGENT_STT_MODEL, **client)
+    proc.userdata["tts"] = openai.TTS(model=settings.AGENT_TTS_MODEL, voice=settings.AGENT_TTS_VOICE, **client)
 
 
 def job_metadata(ctx: JobContext) -> str:
@@ -57,13 +57,17 @@ def build_session(userdata: dict, profile) -> AgentSession:
     Without "stt"/"tts" in `userdata` the session is text only (diners type; the agent answers in text).
     Turn detection and interruptions use the local VAD: no hidden calls to outside services.
     """
+    from .agent import language_name
+
     stt, tts = userdata.get("stt"), userdata.get("tts")
     if stt is not None:
         # Dish names as a transcription prompt, so "cacio e pepe" is heard as such.
         prompt = f"A diner calls {profile.name}. Dishes: " + ", ".join(profile.dish_names)
         stt.update_options(language=profile.language.split("-")[0], prompt=prompt[:1000])
-    if tts is not None and profile.voice:
-        tts.update_options(voice=profile.voice)
+    if tts is not None:
+        # A job process serves one job, so changing the process's client changes this session only.
+        accent = f"Speak {language_name(profile.language)} as a warm, brisk restaurant host."
+        tts.update_options(voice=profile.voice, instructions=accent)
     vad = userdata.get("vad")
     if vad is None:
         return AgentSession(llm=userdata["llm"], stt=stt, tts=tts, vad=None)
