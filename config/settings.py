@@ -28,6 +28,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Origins allowed to POST with a CSRF token, e.g. https://maitre.example.com behind a proxy.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "dispatch.views.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver serves ASGI (Channels)

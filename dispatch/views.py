@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf
 
 from restaurants.models import Restaurant
 
@@ -50,3 +51,10 @@ async def connection_details(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"serverUrl": details.server_url, "participantToken": details.participant_token, "roomName": details.room_name}
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: 403 as `{"error": ...}` for the API, whose caller shows the sentence; else Django's page."""
+    if request.path.startswith("/api/"):
+        return _error(403, "This page has expired. Please reload it and try again.")
+    return csrf.csrf_failure(request, reason)

@@ -183,7 +183,14 @@ class TestCsrfAndCors:
         response = post(strict, {"restaurant_id": restaurant.pk})
 
         assert response.status_code == 403
+        assert response.json() == {"error": "This page has expired. Please reload it and try again."}
         assert livekit.dispatches == []
+
+    def test_pages_outside_the_api_keep_djangos_csrf_page(self):
+        response = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "a", "password": "b"})
+
+        assert response.status_code == 403
+        assert response["Content-Type"].startswith("text/html")
 
     def test_the_token_from_the_restaurant_page_is_accepted(self, livekit, restaurant):
         strict = Client(enforce_csrf_checks=True)
