@@ -25,16 +25,24 @@ logger = logging.getLogger("maitre.agent")
 CONSOLE_METADATA_ENV = "MAITRE_CONSOLE_JOB_METADATA"
 
 
-def prewarm(proc: JobProcess) -> None:
-    """Runs once in each job process before it takes a job: Django, the VAD model, the model clients."""
+def setup_django() -> None:
+    """django.setup() for job processes (and the forkserver they are forked from); cheap when done already.
+
+    Logging stays LiveKit's: it forwards a job process's records to the worker through a handler on the
+    root logger, and applying settings.LOGGING (dictConfig) would close every existing handler, that one
+    included, so the job's log lines and tracebacks would vanish.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
 
-    # LiveKit forwards a job process's log records to the worker through a handler on the root logger.
-    # django.setup() would apply settings.LOGGING with dictConfig, which closes every existing handler,
-    # that one included: the job's own log lines and tracebacks would vanish. Leave logging to LiveKit here.
     settings.LOGGING_CONFIG = None
     django.setup()
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Runs once in each job process before it takes a job: Django, the VAD model, the model clients."""
+    setup_django()  # done in the forkserver already (agent_worker.preload): here for spawn-based platforms
+    from django.conf import settings
 
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=0.3)
     # Building the clients costs ~0.2 s of loop time (SSL context): do it here, not per job.
@@ -137,6 +145,7 @@ def build_server(*, agent_name: str) -> AgentServer:
         # 1/num_idle_processes of this threshold, so keep at least two warm processes for bursts of calls.)
         load_threshold=1.0,
         setup_fnc=prewarm,
+        preload_modules=["agent_worker.preload"],
     )
     server.rtc_session(entrypoint, agent_name=agent_name)
     return server
