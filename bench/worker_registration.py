@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/worker_registration.py [--runs 5]
 Each run starts a fresh worker (AGENT_IDLE_PROCESSES=1, health server on port 0) against a fresh fake of
 LiveKit's worker endpoint on loopback and a throwaway SQLite database migrated once in a temp dir, offers
 one job for a real restaurant, then stops the worker with SIGTERM. Figures: process start -> the worker's
-"starting worker" log line (imports, Django), -> `register` received (the worker registers only once its
+"starting worker" log line (imports, Django), the first job process's warm-up (LiveKit's "process
+initialized" elapsed time: prewarm, after the fork from the preloaded forkserver), -> `register` received (the worker registers only once its
 warm process is prewarmed), -> first `updateWorker` WS_AVAILABLE; offer -> the worker's `availability`
 answer, -> `updateJob` JS_RUNNING; SIGTERM -> exit; peak memory of the worker's process tree (worker,
 forkserver, job processes): summed RSS sampled every 50 ms, summed PSS every 250 ms. The job then fails to
@@ -101,13 +102,12 @@ def one_run(env: dict, restaurant_id: int, log_path: Path) -> dict:
                 pass
             popen.wait(5)
             fake.stop()
-    loop_up = next(
-        datetime.fromisoformat(rec["timestamp"]).timestamp()
-        for rec in map(json.loads, (ln for ln in log_path.read_text().splitlines() if ln.startswith("{")))
-        if rec.get("message") == "starting worker"
-    )
+    records = [json.loads(ln) for ln in log_path.read_text(errors="replace").splitlines() if ln.startswith("{")]
+    loop_up = next(datetime.fromisoformat(r["timestamp"]).timestamp() for r in records if r["message"] == "starting worker")
+    warm_up = next(r["elapsed_time"] for r in records if r["message"] == "process initialized")
     return {
         "start -> 'starting worker' logged (s)": loop_up - started_wall,
+        "job process warm-up, prewarm (s)": warm_up,
         "start -> register received (s)": registered - started,
         "start -> first WS_AVAILABLE (s)": available - started,
         "offer -> availability answer (ms)": (offer.answered_at - offer.offered_at) * 1000,
