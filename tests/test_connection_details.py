@@ -6,7 +6,6 @@ import json
 import re
 import socket
 import time
-from datetime import timedelta
 
 import jwt
 import pytest

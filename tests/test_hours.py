@@ -13,7 +13,6 @@ import pytest
 
 from restaurants import hours
 from restaurants.models import Restaurant, ServicePeriod, SpecialDay
-from tests.conftest import make_restaurant
 
 pytestmark = pytest.mark.django_db
 

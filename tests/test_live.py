@@ -6,17 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.db import connection
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.worker_process import Worker, worker_env
+
 LIVEKIT_VARS = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 
 needs_livekit = pytest.mark.skipif(
@@ -62,35 +58,19 @@ def test_the_real_server_records_our_dispatch(client, restaurant, settings):
     assert json.loads(ours[0].metadata) == {"restaurant_id": restaurant.pk}
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @needs_livekit
 @needs_model
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # committed rows; the seeded tags come back
 def test_a_diner_types_a_question_and_hears_the_address(client, restaurant, settings, tmp_path):
     """The whole path: endpoint -> dispatch -> runagent worker -> room -> lk.chat -> tool -> lk.transcription."""
     from livekit import rtc
 
     agent_name = f"maitre-live-{uuid.uuid4().hex[:8]}"
     settings.LIVEKIT_AGENT_NAME = agent_name
-    log = tmp_path / "worker.log"
-    env = {**os.environ, "LIVEKIT_AGENT_NAME": agent_name, "DATABASE_URL": _database_url(), "AGENT_HTTP_PORT": "0"}
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "runagent", "dev"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    real = {n: os.environ[n] for n in (*LIVEKIT_VARS, "OPENAI_API_KEY")}
+    worker = Worker(worker_env(**real, LIVEKIT_AGENT_NAME=agent_name), tmp_path / "worker.log")
     try:
-        deadline = time.monotonic() + 60
-        while b"registered worker" not in log.read_bytes():
-            assert worker.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "worker did not register within 60 s:\n" + log.read_text()
-            time.sleep(0.2)
-
+        worker.wait_records("registered worker", timeout=60)
         body = post_connection_details(client, restaurant)
 
         async def talk() -> list[str]:
@@ -129,11 +109,7 @@ def test_a_diner_types_a_question_and_hears_the_address(client, restaurant, sett
         heard = async_to_sync(talk)()
         assert any("Coronari" in text for text in heard), heard
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.stop()
 
 
 @needs_model
