@@ -14,13 +14,15 @@ from babel import Locale
 from livekit.agents import Agent, function_tool
 from pydantic import Field
 
+from restaurants.models import DietaryTag
+
 from . import answers
 from .answers import RestaurantProfile
 from .db import run_orm
 
 logger = logging.getLogger("maitre.agent")
 
-DietaryNeed = Literal["vegan", "vegetarian", "gluten-free", "dairy-free", "nut-free", "halal", "kosher"]
+DietaryNeed = Literal[DietaryTag.CODES]  # the model may ask for exactly the seeded tags
 
 
 def language_name(tag: str) -> str:

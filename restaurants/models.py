@@ -44,33 +44,29 @@ def validate_currency(value: str) -> None:
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as EUR, GBP or USD.")
 
 
-class Allergen(models.Model):
-    """One of the 14 allergen groups of EU Regulation 1169/2011 (seeded by a migration)."""
+class FixedList(models.Model):
+    """A row of a fixed list that a data migration seeds and the agent relies on: a code and a name."""
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=80)
 
     class Meta:
+        abstract = True
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
 
 
-class DietaryTag(models.Model):
+class Allergen(FixedList):
+    """One of the 14 allergen groups of EU Regulation 1169/2011 (seeded by a migration)."""
+
+
+class DietaryTag(FixedList):
     """A dietary property staff can confirm for a dish: vegan, vegetarian, gluten-free... (seeded)."""
 
     # The codes the migration seeds; the agent's get_menu tool accepts exactly these.
     CODES = ("vegan", "vegetarian", "gluten-free", "dairy-free", "nut-free", "halal", "kosher")
-
-    code = models.SlugField(unique=True)
-    name = models.CharField(max_length=80)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # A diner with this need can also eat dishes tagged with these (a vegan dish is vegetarian).
