@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from dispatch.models import Call
@@ -167,31 +168,63 @@ class TestMenuItemList:
 
 
 class TestAvailabilityToggle:
-    def post_changelist(self, client, rows: dict[MenuItem, bool]):
-        data = {"form-TOTAL_FORMS": len(rows), "form-INITIAL_FORMS": len(rows), "_save": "Save"}
-        for i, (item, available) in enumerate(rows.items()):
-            data[f"form-{i}-id"] = item.pk
-            if available:
-                data[f"form-{i}-is_available"] = "on"
-        return client.post(ITEMS_URL, data)
+    def press(self, client, item: MenuItem, value: str, referer: str = ITEMS_URL):
+        """What the row's button sends: a POST of the state it asks for, from the list the staff member is on."""
+        url = reverse("admin:restaurants_menuitem_availability", args=[item.pk])
+        return client.post(url, {"is_available": value}, HTTP_REFERER=referer)
 
-    def test_unticking_available_86s_the_dish(self, admin_client, restaurant):
+    def test_each_row_has_a_button_for_the_other_state(self, admin_client, restaurant):
+        margherita, tartufo = MenuItem.objects.get(name="Margherita"), MenuItem.objects.get(name="Tartufo")
+
+        page = admin_client.get(ITEMS_URL).content.decode()
+
+        url = reverse("admin:restaurants_menuitem_availability", args=[margherita.pk])
+        assert f'formaction="{url}" formmethod="post" name="is_available" value="0"' in page
+        assert 'aria-label="Mark Margherita unavailable">86 it</button>' in page
+        url = reverse("admin:restaurants_menuitem_availability", args=[tartufo.pk])
+        assert f'formaction="{url}" formmethod="post" name="is_available" value="1"' in page
+        assert 'aria-label="Mark Tartufo available again">Back on</button>' in page
+
+    def test_one_press_86s_the_dish_and_returns_to_the_same_list(self, admin_client, restaurant):
         margherita = MenuItem.objects.get(name="Margherita")
+        filtered = f"{ITEMS_URL}?section__id__exact={margherita.section_id}"
 
-        response = self.post_changelist(admin_client, {margherita: False})
+        response = self.press(admin_client, margherita, "0", referer=f"http://testserver{filtered}")
 
-        assert response.status_code == 302
-        margherita.refresh_from_db()
-        assert margherita.is_available is False
+        assert response.status_code == 302 and response["Location"] == f"http://testserver{filtered}"
         assert "Margherita" not in [i.name for i in restaurant.menu().available()]
+        shown = [str(m) for m in admin_client.get(filtered).context["messages"]]
+        assert shown == ['Margherita is marked unavailable ("86").']
 
-    def test_ticking_it_brings_the_dish_back(self, admin_client, restaurant):
-        tartufo, diavola = MenuItem.objects.get(name="Tartufo"), MenuItem.objects.get(name="Diavola")
-
-        self.post_changelist(admin_client, {tartufo: True, diavola: True})
+    def test_back_on_brings_the_dish_back(self, admin_client, restaurant):
+        self.press(admin_client, MenuItem.objects.get(name="Tartufo"), "1")
 
         assert MenuItem.objects.get(name="Tartufo").is_available is True
-        assert MenuItem.objects.get(name="Diavola").is_available is True
+
+    def test_a_second_press_from_a_stale_page_does_not_flip_it_back(self, admin_client, restaurant):
+        margherita = MenuItem.objects.get(name="Margherita")
+
+        self.press(admin_client, margherita, "0")
+        self.press(admin_client, margherita, "0")
+
+        assert MenuItem.objects.get(name="Margherita").is_available is False
+
+    def test_it_returns_to_the_dish_list_rather_than_to_another_site(self, admin_client, restaurant):
+        response = self.press(admin_client, MenuItem.objects.get(name="Diavola"), "0", referer="https://evil.example/")
+
+        assert response["Location"] == ITEMS_URL
+
+    def test_it_takes_posts_from_staff_who_may_change_dishes_only(self, client, admin_client, restaurant):
+        margherita = MenuItem.objects.get(name="Margherita")
+        viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_menuitem"))
+        client.force_login(viewer)
+        url = reverse("admin:restaurants_menuitem_availability", args=[margherita.pk])
+
+        assert self.press(client, margherita, "0").status_code == 403
+        assert admin_client.get(url).status_code == 405
+        assert self.press(admin_client, margherita, "maybe").status_code == 403
+        assert MenuItem.objects.get(name="Margherita").is_available is True
 
     def test_the_bulk_action_86s_several_dishes(self, admin_client, restaurant):
         pizze = list(MenuItem.objects.filter(section__name="Pizze"))

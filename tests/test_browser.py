@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from restaurants.models import Restaurant
@@ -106,6 +107,28 @@ def test_the_list_shows_the_demo_restaurants_with_open_or_closed_badges(demo_nam
     assert {card.locator("h2").inner_text() for card in cards.all()} == demo_names
     for card in cards.all():
         expect(card.locator(".badge")).to_have_text(re.compile(r"^(Open now, until |Closed)"))
+
+
+@pytest.fixture
+def staff(db_with_seeds) -> tuple[str, str]:
+    User.objects.create_superuser("staff", "staff@example.org", "a-staff-password")
+    return "staff", "a-staff-password"
+
+
+def test_staff_86_a_dish_from_the_dish_list_in_one_click(trattoria, staff, live_server, page):
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/restaurants/menuitem/")
+    page.get_by_label("Username").fill(staff[0])
+    page.get_by_label("Password").fill(staff[1])
+    page.get_by_role("button", name="Log in").click()
+    margherita = page.locator("#result_list tr", has_text="Margherita")
+    expect(margherita).to_contain_text("Yes")
+
+    margherita.get_by_role("button", name="Mark Margherita unavailable").click()
+
+    expect(page.locator(".messagelist")).to_have_text('Margherita is marked unavailable ("86").')
+    expect(margherita).to_contain_text("No (86)")
+    margherita.get_by_role("button", name="Mark Margherita available again").click()
+    expect(margherita).to_contain_text("Yes")
 
 
 def test_talk_posts_to_the_endpoint_and_shows_connecting(trattoria, livekit, live_server, page):
