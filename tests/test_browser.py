@@ -230,6 +230,11 @@ export const RoomEvent = {
   AudioPlaybackStatusChanged: "audioPlaybackChanged", ParticipantConnected: "participantConnected",
   ParticipantDisconnected: "participantDisconnected",
   ParticipantAttributesChanged: "participantAttributesChanged", Disconnected: "disconnected",
+  Reconnecting: "reconnecting", Reconnected: "reconnected",
+};
+export const ConnectionState = {
+  Disconnected: "disconnected", Connecting: "connecting", Connected: "connected", Reconnecting: "reconnecting",
+  SignalReconnecting: "signalReconnecting",
 };
 export const Track = { Kind: { Audio: "audio", Video: "video", Unknown: "unknown" } };
 
@@ -242,6 +247,7 @@ export class Room {
     this.handlers = {};
     this.remoteParticipants = new Map();
     this.canPlaybackAudio = true;
+    this.state = "disconnected";
     this.localParticipant = {
       identity: "diner-1",
       trackPublications: new Map(),
@@ -253,8 +259,8 @@ export class Room {
   }
   on(event, fn) { (this.listeners[event] ||= []).push(fn); return this; }
   emit(event, ...args) { (this.listeners[event] || []).forEach((fn) => fn(...args)); }
-  async connect(url, token) { this.url = url; this.token = token; }
-  async disconnect() { if (!this.gone) { this.gone = true; this.emit("disconnected"); } }
+  async connect(url, token) { this.url = url; this.token = token; this.state = "connected"; }
+  async disconnect() { if (!this.gone) { this.gone = true; this.state = "disconnected"; this.emit("disconnected"); } }
   async startAudio() { this.canPlaybackAudio = true; this.emit("audioPlaybackChanged", true); }
   registerTextStreamHandler(topic, fn) { this.handlers[topic] = fn; }
 }
@@ -283,6 +289,24 @@ fake.transcribe = (identity, segmentId, chunks, final) => new Promise((done) => 
   };
   fake.room.handlers["lk.transcription"](reader, { identity });
 });
+fake.agentLeaves = () => {
+  fake.room.remoteParticipants.delete(fake.agent.identity);
+  fake.room.emit("participantDisconnected", fake.agent);
+};
+// A full reconnect, as livekit-client 2.23.0 runs it (Room.ts handleRestarting / handleRestarted): every
+// remote participant is dropped, then the state turns Reconnecting; after Reconnected they come back.
+fake.connectionDrops = () => {
+  fake.room.remoteParticipants.delete(fake.agent.identity);
+  fake.room.emit("participantDisconnected", fake.agent);
+  fake.room.state = "reconnecting";
+  fake.room.emit("reconnecting");
+};
+fake.connectionReturns = () => {
+  fake.room.state = "connected";
+  fake.room.emit("reconnected");
+  fake.room.remoteParticipants.set(fake.agent.identity, fake.agent);
+  fake.room.emit("participantConnected", fake.agent);
+};
 fake.blockAudio = () => { fake.room.canPlaybackAudio = false; fake.room.emit("audioPlaybackChanged", false); };
 """
 
@@ -359,3 +383,42 @@ def test_an_agent_that_never_joins_is_reported_with_retry(trattoria, livekit, li
     expect(status).to_have_text("Connected. Waiting for the agent…")
     assert page.evaluate("window.fakeLiveKit.rooms.map((r) => r.gone === true)") == [True, False]
     assert len(livekit.dispatches) == 2
+
+
+def test_a_network_blip_keeps_the_call_and_a_lost_connection_ends_it(trattoria, livekit, live_server, page):
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    status = page.locator("#call-status")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(status).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    expect(status).to_have_text("Listening")
+
+    page.evaluate("window.fakeLiveKit.connectionDrops()")
+
+    expect(status).to_have_text("Connection lost. Reconnecting…")
+    expect(page.get_by_role("button", name="Hang up")).to_be_visible()
+    page.evaluate("window.fakeLiveKit.connectionReturns()")
+    expect(status).to_have_text("Listening")
+    assert page.evaluate("window.fakeLiveKit.room.gone") is None  # the same call goes on
+
+    page.evaluate("window.fakeLiveKit.connectionDrops()")
+    page.evaluate("window.fakeLiveKit.room.disconnect()")  # this time reconnecting fails
+
+    expect(status).to_have_text("The connection was lost. The call has ended.")
+    expect(page.get_by_role("button", name="Talk to us")).to_be_enabled()
+
+
+def test_the_agent_leaving_ends_the_call(trattoria, livekit, live_server, page):
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('speaking')")
+    expect(page.locator("#call-status")).to_have_text("Speaking")
+
+    page.evaluate("window.fakeLiveKit.agentLeaves()")
+
+    expect(page.locator("#call-status")).to_have_text("The agent left the call.")
+    expect(page.get_by_role("button", name="Talk to us")).to_be_enabled()
+    assert page.evaluate("window.fakeLiveKit.room.gone") is True

@@ -1,7 +1,7 @@
 // The "Talk to us" widget on a restaurant's page (templates/restaurants/_talk.html).
 // Flow: POST /api/connection-details -> {serverUrl, participantToken} -> join the LiveKit room, where the
 // agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
-import { Room, RoomEvent, Track } from "livekit-client";
+import { ConnectionState, Room, RoomEvent, Track } from "livekit-client";
 
 const AGENT_JOIN_TIMEOUT_MS = 15000;
 // Names used by livekit-agents; livekit-client defines no constants for them.
@@ -91,7 +91,8 @@ async function startCall() {
     if (room !== thisRoom) return;
     resetCall();
     micNotice.textContent = "";
-    if (statusEl.dataset.state !== "ended") setStatus("Call ended.", "ended");
+    if (statusEl.dataset.state === "reconnecting") setStatus("The connection was lost. The call has ended.", "ended");
+    else if (statusEl.dataset.state !== "ended") setStatus("Call ended.", "ended");
     showButtons({ talk: true });
   });
 
@@ -155,10 +156,19 @@ function listen(thisRoom) {
   }));
   thisRoom.on(RoomEvent.ParticipantConnected, current((p) => { if (p.isAgent) agentJoined(p); }));
   thisRoom.on(RoomEvent.ParticipantDisconnected, current((p) => {
-    if (p === agent) {
+    if (p !== agent) return;
+    // A full reconnect first drops every participant and then switches the room to Reconnecting, in one
+    // go; the agent comes back after Reconnected. Only a room still connected a moment later lost its agent.
+    queueMicrotask(() => {
+      if (room !== thisRoom || thisRoom.state !== ConnectionState.Connected) return;
       setStatus("The agent left the call.", "ended");
       thisRoom.disconnect();
-    }
+    });
+  }));
+  thisRoom.on(RoomEvent.Reconnecting, current(() => setStatus("Connection lost. Reconnecting…", "reconnecting")));
+  thisRoom.on(RoomEvent.Reconnected, current(() => {
+    if (agent) showAgentState();
+    else setStatus("Connected. Waiting for the agent…", "waiting");
   }));
   thisRoom.on(RoomEvent.ParticipantAttributesChanged, current((changed, p) => {
     if (p.isAgent && p !== agent) agentJoined(p);
@@ -187,6 +197,7 @@ function showAgentState() {
 // user (speech-to-text) segments arrive as a new stream per update with the whole text so far. So: start
 // each stream from an empty string, and let it replace the segment's line.
 async function showTranscription(thisRoom, reader, identity) {
+  if (room !== thisRoom) return;
   const attrs = reader.info.attributes || {};
   const id = attrs["lk.segment_id"] || reader.info.id;
   const mine = identity === thisRoom.localParticipant.identity ||
@@ -258,9 +269,14 @@ async function endCall() {
 talkButton.addEventListener("click", startCall);
 retryButton.addEventListener("click", startCall);
 audioButton.addEventListener("click", async () => {
-  if (!room) return;
-  await room.startAudio();
-  audioButton.hidden = room.canPlaybackAudio;
+  const thisRoom = room;
+  if (!thisRoom) return;
+  try {
+    await thisRoom.startAudio();
+  } catch (err) {
+    console.warn("startAudio failed", err); // the button stays, so the diner can try again
+  }
+  if (room === thisRoom) audioButton.hidden = thisRoom.canPlaybackAudio;
 });
 hangupButton.addEventListener("click", async () => {
   const old = room;
