@@ -7,8 +7,10 @@ allergens) comes from a tool that reads the database when called. Import this mo
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from livekit.agents import Agent, function_tool
@@ -36,6 +38,7 @@ def language_name(tag: str) -> str:
 def build_instructions(p: RestaurantProfile) -> str:
     """The system prompt for one restaurant, in headed sections."""
     rules = f"\n\n# House rules from {p.name}\n{p.house_rules.strip()}" if p.house_rules.strip() else ""
+    today = dt.datetime.now(ZoneInfo(p.time_zone)).date()  # to turn "Friday" or "the 24th" into a date
     return f"""You are the voice host of {p.name}, a {p.cuisine} restaurant in {p.city}. Diners call you to ask \
 about opening hours, the address and the menu.
 
@@ -49,8 +52,8 @@ Speak {language_name(p.language)} ({p.language}). If the diner speaks another la
 
 # Tools
 - Opening hours for the week: get_opening_hours. Open now, or at a day and time the diner names: check_open
-  (convert "tomorrow", "Friday" or "8 pm" to an ISO date and a 24-hour time in the restaurant's local time,
-  {p.time_zone}).
+  (give the day as "today", "tomorrow" or an ISO date, and the time as 24-hour HH:MM, in the restaurant's
+  local time, {p.time_zone}; when this call started it was {today:%A} {today.isoformat()} there).
 - Address, directions, phone number: get_address.
 - What is on the menu, a section, or dishes for a dietary need: get_menu. One dish's price, description,
   allergens or availability: find_menu_item.
@@ -87,7 +90,7 @@ class RestaurantAgent(Agent):
         self,
         date: Annotated[
             str | None,
-            Field(description="Local date in ISO form, e.g. 2026-12-24; null for today or for now."),
+            Field(description='Local date: "today", "tomorrow" or ISO, e.g. 2026-12-24; null for now.'),
         ] = None,
         time: Annotated[
             str | None,
@@ -102,8 +105,8 @@ class RestaurantAgent(Agent):
         Do not call for the general weekly schedule: use get_opening_hours.
 
         Args:
-            date: local ISO date (YYYY-MM-DD) or null.
-            time: local 24-hour time (HH:MM) or null.
+            date: "today", "tomorrow", a local ISO date (YYYY-MM-DD), or null.
+            time: local 24-hour time (HH:MM; midnight at the end of a day is 24:00) or null.
         """
         return await run_orm(answers.open_status, self.profile.id, date, time)
 

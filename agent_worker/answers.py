@@ -8,6 +8,7 @@ raise `ToolError` with a sentence the agent can say to the diner.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from babel import Locale
@@ -84,31 +85,53 @@ def opening_hours(restaurant_id: int) -> str:
     return text
 
 
-def _parse_date(value: str) -> dt.date:
+# "19:30", "7:30", "19h30", "7pm", "7:30 p.m.": what a model may send for a clock time, beside the HH:MM asked.
+CLOCK_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?(?:\s*([ap])\.?\s*m\.?)?$", re.IGNORECASE)
+
+
+def _parse_date(value: str, today: dt.date) -> dt.date:
+    """A local date from an ISO date (2026-12-24), "today" or "tomorrow"."""
+    text = value.strip().lower()
+    if text in ("today", "tomorrow"):
+        return today + dt.timedelta(days=text == "tomorrow")
     try:
-        return dt.date.fromisoformat(value.strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise ToolError("I didn't catch which day you mean. Could you say the date again?") from None
 
 
-def _parse_time(value: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value.strip())
-    except ValueError:
-        raise ToolError("I didn't catch the time. Could you say it again?") from None
+def _parse_time(value: str) -> tuple[dt.time, int]:
+    """A local clock time and how many days after its date it falls: "19:30" and "7:30 pm" -> (19:30, 0);
+    "24:00", midnight at the end of the day -> (00:00, 1)."""
+    if match := CLOCK_TIME.match(value.strip()):
+        hour, minute, half = int(match[1]), int(match[2] or 0), (match[3] or "").lower()
+        if half and 1 <= hour <= 12:
+            hour = hour % 12 + (12 if half == "p" else 0)
+        if (hour, minute) == (24, 0):
+            return dt.time(0), 1
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute), 0
+    raise ToolError("I didn't catch the time. Could you say it again?")
+
+
+def _say_moment(moment: dt.datetime, today: dt.date, language: str) -> str:
+    """"today at 19:00 (2026-11-22)", "Tuesday at 12:00 (2026-11-24)": the day said from the real today."""
+    return f"{hours.say_day(moment.date(), today)} at {hours.say_time(moment, language)} ({moment.date().isoformat()})"
 
 
 def open_status(restaurant_id: int, date: str | None = None, time: str | None = None) -> str:
-    """Open or closed now, at a local `time` today, or at local `date` + `time`; a `date` alone gives
-    that day's hours. `date` is ISO (2026-12-24), `time` is 24-hour HH:MM, both the restaurant's local time."""
+    """Open or closed now, at a local `time` today, or at local `date` + `time`; a `date` alone gives that
+    day's hours. `date` is ISO (2026-12-24), "today" or "tomorrow"; `time` is 24-hour HH:MM (or 7 pm,
+    24:00); both the restaurant's local time. Raises ToolError for a date or time it cannot read."""
     r = _restaurant(restaurant_id)
     now = r.local_now()
     if date and not time:
-        day = _parse_date(date)
+        day = _parse_date(date, now.date())
         return f"{hours.WEEKDAYS[day.weekday()]} {day.isoformat()}: {r.hours_on_text(day)} (local time)."
     if time:
-        day = _parse_date(date) if date else now.date()
-        when = dt.datetime.combine(day, _parse_time(time)).replace(tzinfo=r.tz)
+        clock, days_after = _parse_time(time)
+        day = (_parse_date(date, now.date()) if date else now.date()) + dt.timedelta(days=days_after)
+        when = dt.datetime.combine(day, clock).replace(tzinfo=r.tz)
         asked = f"at {hours.say_time(when, r.language)} on {hours.WEEKDAYS[day.weekday()]} {day.isoformat()}"
     else:
         when = now
@@ -116,12 +139,10 @@ def open_status(restaurant_id: int, date: str | None = None, time: str | None = 
     status = r.opening_status(when)
     note = f" Note: {status.note}." if status.note else ""
     if status.is_open:
-        until = hours.say_time(status.closes_at, r.language)
-        return f"Open {asked}, until {until}.{note}"
+        return f"Open {asked}, {hours.say_until(status, r.language)}.{note}"
     if status.next_opens_at is None:
         return f"Closed {asked}, with no opening in the following two weeks.{note}"
-    nxt = status.next_opens_at
-    return f"Closed {asked}. Next opening: {hours.say_day(nxt.date(), when.date())} at {hours.say_time(nxt, r.language)}.{note}"
+    return f"Closed {asked}. Next opening: {_say_moment(status.next_opens_at, now.date(), r.language)}.{note}"
 
 
 def address(restaurant_id: int) -> str:

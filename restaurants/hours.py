@@ -57,8 +57,9 @@ class Opening:
 class OpeningStatus:
     """Whether a restaurant is open at `at` (aware, restaurant's local time) and what comes next.
 
-    Open: `closes_at` is the local moment service ends (contiguous periods merged). Closed: `next_opens_at`
-    is the next local opening within LOOKAHEAD_DAYS, or None. `note` is a special day's note for that date.
+    Open: `closes_at` is the local moment service ends (contiguous periods merged), or None when service runs
+    on past LOOKAHEAD_DAYS (open around the clock). Closed: `next_opens_at` is the next local opening within
+    LOOKAHEAD_DAYS, or None. `note` is a special day's note for that date.
     """
 
     at: dt.datetime
@@ -71,10 +72,25 @@ class OpeningStatus:
 def wall_clock(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     """The UTC instant of local wall-clock `time` on `day` in `tz`.
 
-    A time skipped by a DST change (02:30 on a spring-forward night) maps to the instant the clock shows
-    an hour later (03:30); a repeated time (autumn) maps to its first occurrence.
+    A time skipped by a DST change (02:30 on a spring-forward night, when clocks go from 02:00 to 03:00) maps
+    to the jump itself, the first instant the clock reads that time or later: a service that opens or closes
+    at 02:30 does so at 03:00 that night. A repeated time (autumn) maps to its first occurrence.
     """
-    return dt.datetime.combine(day, time).replace(tzinfo=tz, fold=0).astimezone(UTC)
+    local = dt.datetime.combine(day, time)
+    instant = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if _wall(instant, tz) == local:
+        return instant
+    # Skipped. Read with the offset after the change it lies before the jump, with the one before after it;
+    # zoneinfo does not expose the transition, so find it between the two (tz changes fall on whole seconds).
+    before, after = local.replace(tzinfo=tz, fold=1).astimezone(UTC), instant
+    while after - before > dt.timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        before, after = (before, middle) if _wall(middle, tz) >= local else (middle, after)
+    return after.replace(microsecond=0)
+
+
+def _wall(instant: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
 
 
 @dataclass
@@ -122,7 +138,9 @@ class Schedule:
                     if later.starts > ends:
                         break
                     ends = max(ends, later.ends)
-                return OpeningStatus(local, True, closes_at=ends.astimezone(self.tz), note=note)
+                horizon = wall_clock(local.date() + dt.timedelta(days=LOOKAHEAD_DAYS + 1), dt.time(0), self.tz)
+                closes = None if ends >= horizon else ends.astimezone(self.tz)
+                return OpeningStatus(local, True, closes_at=closes, note=note)
         upcoming = [o.starts for o in openings if o.starts > now]
         next_opens = min(upcoming).astimezone(self.tz) if upcoming else None
         return OpeningStatus(local, False, next_opens_at=next_opens, note=note)
@@ -214,14 +232,22 @@ def say_day(day: dt.date, today: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%B')}"
 
 
+def say_until(status: OpeningStatus, language: str) -> str:
+    """When an open status ends: "until 22:00", "until 02:00" (after midnight), "until Tuesday 09:00" (a day or
+    more away), or "around the clock" (no closing within LOOKAHEAD_DAYS)."""
+    if status.closes_at is None:
+        return "around the clock"
+    until = say_time(status.closes_at, language)
+    # Same-tzinfo subtraction is wall-clock time: "until 09:00" alone would read as within a day.
+    if status.closes_at - status.at >= dt.timedelta(days=1):
+        until = f"{say_day(status.closes_at.date(), status.at.date())} {until}"
+    return f"until {until}"
+
+
 def say_status(status: OpeningStatus, language: str) -> str:
     """Short badge text: "Open now, until 22:00" or "Closed, opens Tuesday 11:30"."""
     if status.is_open:
-        assert status.closes_at is not None
-        until = say_time(status.closes_at, language)
-        if status.closes_at - status.at >= dt.timedelta(days=1):
-            until = f"{say_day(status.closes_at.date(), status.at.date())} {until}"
-        return f"Open now, until {until}"
+        return f"Open now, {say_until(status, language)}"
     if status.next_opens_at is None:
         return "Closed, no opening in the next two weeks"
     when = status.next_opens_at

@@ -113,6 +113,13 @@ class TestPastMidnight:
         assert r.opening_status(rome(10, 6)).closes_at == rome(11, 6)
         assert r.status_text(rome(10, 6)) == "Open now, until tomorrow 06:00"
 
+    def test_open_every_hour_of_every_day_has_no_closing_time(self, db):
+        r = bare_restaurant("all-nighter", [(day, t(0), t(0)) for day in range(7)])
+
+        status = r.opening_status(rome(10, 15))
+        assert status.is_open and status.closes_at is None
+        assert r.status_text(rome(10, 15)) == "Open now, around the clock"
+
 
 class TestClosedWeekday:
     def test_it_is_closed_all_monday_and_opens_on_tuesday(self, restaurant):
@@ -232,11 +239,25 @@ class TestDaylightSavingTime:
         assert not r.is_open_at(opens.astimezone(UTC) + dt.timedelta(hours=2))
         assert r.status_text(opens) == "Open now, until 04:00"
 
-    def test_a_period_starting_at_a_skipped_time_opens_when_the_clock_catches_up(self, db):
+    def test_a_period_starting_at_a_skipped_time_opens_at_the_jump(self, db):
         r = bare_restaurant("late-bar", [(SUN, t(2, 30), t(5))])
 
         status = r.opening_status(rome(29, 1, month=3))
-        assert status.next_opens_at == rome(29, 3, 30, month=3)
+        # The clock goes from 02:00 straight to 03:00: 03:00 is the first moment it reads 02:30 or later.
+        assert status.next_opens_at == rome(29, 3, month=3)
+        assert r.status_text(rome(29, 1, month=3)) == "Closed, opens today 03:00"
+
+    def test_a_period_closing_at_a_skipped_time_closes_at_the_jump(self, db):
+        r = bare_restaurant("late-bar", [(SAT, t(22), t(2, 30))])
+
+        assert r.opening_status(rome(29, 1, 30, month=3)).closes_at == rome(29, 3, month=3)
+        assert not r.is_open_at(rome(29, 3, 10, month=3))  # not "open until 03:30"
+
+    def test_a_period_inside_the_skipped_hour_does_not_open_that_night(self, db):
+        r = bare_restaurant("pop-up", [(SUN, t(2, 10), t(2, 50))])
+
+        status = r.opening_status(rome(29, 1, month=3))
+        assert status.next_opens_at == rome(5, 2, 10, month=4)  # a week later
 
     def test_on_the_autumn_night_both_2_30s_are_open(self, db):
         r = bare_restaurant("night-market", [(SUN, t(1), t(4))])

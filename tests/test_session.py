@@ -111,4 +111,6 @@ def test_the_model_gets_the_five_tools_and_the_restaurants_rules(restaurant):
     assert "Trattoria Test" in instructions and "Roman trattoria" in instructions
     assert "Never invent or guess opening hours, prices, dishes, ingredients or allergens" in instructions
     assert "English (United Kingdom) (en-GB)" in instructions
+    rome_today = {timezone.now().astimezone(restaurant.tz).date() - dt.timedelta(days=d) for d in (0, 1)}  # midnight
+    assert any(f"it was {day:%A} {day.isoformat()} there" in instructions for day in rome_today)
     assert result.expect[-1].event().item.text_content == FALLBACK

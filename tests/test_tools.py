@@ -72,7 +72,22 @@ class TestCheckOpen:
 
         text = call(agent, "check_open", date=tuesday, time="16:00")
 
-        assert text == f"Closed at 16:00 on Tuesday {tuesday}. Next opening: today at 19:00."
+        assert text.startswith(f"Closed at 16:00 on Tuesday {tuesday}. Next opening: ")
+        assert text.endswith(f" at 19:00 ({tuesday}).")
+        assert "today" not in text  # that Tuesday is not today: days are said from the real today
+
+    def test_today_tomorrow_24_00_and_12_hour_times_are_understood(self, agent, restaurant):
+        today = restaurant.local_now().date()
+        tomorrow = today + dt.timedelta(days=1)
+
+        assert f"on {tomorrow:%A} {tomorrow.isoformat()}" in call(agent, "check_open", date="tomorrow", time="7:30 pm")
+        assert call(agent, "check_open", date="Tomorrow", time="19:30") == call(
+            agent, "check_open", date=tomorrow.isoformat(), time="19:30"
+        )
+        assert call(agent, "check_open", date="today").startswith(f"{today:%A} {today.isoformat()}: ")
+        # Midnight at the end of a day is 00:00 the next day.
+        assert f"at 00:00 on {tomorrow:%A} {tomorrow.isoformat()}" in call(agent, "check_open", date="today", time="24:00")
+        assert "at 12:00 on" in call(agent, "check_open", time="12 p.m.")
 
     def test_after_midnight_belongs_to_fridays_late_service(self, agent):
         saturday = next_weekday(5).isoformat()
@@ -92,7 +107,8 @@ class TestCheckOpen:
         assert text.startswith(("Open now (", "Closed now ("))
         assert now.date().isoformat() in text or (now + dt.timedelta(days=1)).date().isoformat() in text
 
-    @pytest.mark.parametrize("kwargs", [{"date": "next friday", "time": "19:00"}, {"date": "2026-02-30"}, {"time": "8pm"}])
+    @pytest.mark.parametrize("kwargs", [{"date": "next friday", "time": "19:00"}, {"date": "2026-02-30"}, {"time": "evening"}, {"time": "25:00"},
+     {"time": "19:75"}])
     def test_unreadable_dates_and_times_raise_a_speakable_error(self, agent, kwargs):
         with pytest.raises(ToolError, match=r"^I didn't catch .*\?$"):
             call(agent, "check_open", **kwargs)
