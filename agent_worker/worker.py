@@ -119,7 +119,9 @@ async def entrypoint(ctx: JobContext) -> None:
     await session.start(
         agent=RestaurantAgent(profile),
         room=ctx.room,
-        room_options=room_io.RoomOptions(audio_input=audio, audio_output=audio),
+        # The room is this call's alone: when the diner hangs up, delete it, so the job ends and frees its
+        # process now rather than when LiveKit's departure timeout empties the room.
+        room_options=room_io.RoomOptions(audio_input=audio, audio_output=audio, delete_room_on_close=True),
     )
     session.say(profile.greeting)
 

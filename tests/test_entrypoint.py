@@ -17,8 +17,10 @@ from tests.fakes.llm import ScriptedLLM
 pytestmark = pytest.mark.django_db
 
 
-def run_job(metadata: str, *, settle: float = 0.2):
-    """Run the entrypoint for a job with `metadata`, text only (no STT/TTS). Returns (ctx, shutdown reasons)."""
+def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = None):
+    """Run the entrypoint for a job with `metadata`, text only (no STT/TTS), then close its session the way
+    a diner's hang-up does. Returns (session, history, shutdown reasons); rooms the job asked LiveKit to
+    delete go to `deleted_rooms`."""
     reasons: list[str] = []
 
     async def main():
@@ -30,11 +32,20 @@ def run_job(metadata: str, *, settle: float = 0.2):
             session = ctx._primary_agent_session
             history = [m.text_content for m in session.history.messages()] if session else []
             if session:
+                ctx.delete_room = lambda room_name=None: _record(deleted_rooms, room_name)
                 await session.aclose()
             return ctx, session, history
 
     ctx, session, history = async_to_sync(main)()
     return session, history, reasons
+
+
+def _record(rooms: list | None, room_name: str) -> asyncio.Future:
+    if rooms is not None:
+        rooms.append(room_name)
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
 
 
 def test_good_metadata_starts_the_restaurants_agent_and_greets(restaurant):
@@ -44,6 +55,14 @@ def test_good_metadata_starts_the_restaurants_agent_and_greets(restaurant):
     assert session.current_agent.profile.id == restaurant.pk
     assert history == ["Welcome to Trattoria Test. How can I help you?"]
     assert reasons == []
+
+
+def test_the_calls_room_is_deleted_when_its_session_closes(restaurant):
+    deleted: list[str] = []
+
+    run_job(f'{{"restaurant_id": {restaurant.pk}}}', deleted_rooms=deleted)
+
+    assert len(deleted) == 1  # the session's own room (the fake job's room has no name to compare)
 
 
 def test_the_restaurants_own_greeting_is_spoken(restaurant):
