@@ -74,8 +74,10 @@ def build_session(userdata: dict, profile) -> AgentSession:
         stt.update_options(language=profile.language.split("-")[0], prompt=prompt[:1000])
     if tts is not None:
         # A job process serves one job, so changing the process's client changes this session only.
-        accent = f"Speak {language_name(profile.language)} as a warm, brisk restaurant host."
-        tts.update_options(voice=profile.voice, instructions=accent)
+        tts.update_options(voice=profile.voice)
+        if tts.model not in ("tts-1", "tts-1-hd"):  # OpenAI's older voices take no instructions
+            accent = f"Speak {language_name(profile.language)} as a warm, brisk restaurant host."
+            tts.update_options(instructions=accent)
     vad = userdata.get("vad")
     if vad is None:
         return AgentSession(llm=userdata["llm"], stt=stt, tts=tts, vad=None)

@@ -46,7 +46,8 @@ def test_an_agent_name_override_that_would_drift_from_the_view_is_refused(monkey
 def test_start_names_every_missing_setting_at_once(settings):
     settings.OPENAI_API_KEY = settings.LIVEKIT_URL = settings.LIVEKIT_API_KEY = settings.LIVEKIT_API_SECRET = ""
 
-    with pytest.raises(CommandError, match=r"^Not set: OPENAI_API_KEY, LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET\."):
+    every = r"^Not set: OPENAI_API_KEY, LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET\."
+    with pytest.raises(CommandError, match=every):
         call_command("runagent", "start")
 
 

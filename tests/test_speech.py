@@ -80,6 +80,15 @@ def test_the_agent_speaks_with_the_restaurants_voice_and_language(restaurant, se
     assert seconds == pytest.approx(0.2)
 
 
+def test_older_speech_models_get_no_instructions(restaurant, settings):
+    settings.AGENT_TTS_MODEL = "tts-1"
+
+    fake, _, _, _ = voice_session(restaurant, settings, "Hello?", "Good evening!")
+
+    assert fake.speech[0]["model"] == "tts-1"
+    assert "instructions" not in fake.speech[0]
+
+
 def test_a_restaurant_without_a_voice_gets_the_default_voice(restaurant, settings):
     settings.AGENT_TTS_VOICE = "ash"
 

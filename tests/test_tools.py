@@ -86,7 +86,8 @@ class TestCheckOpen:
         )
         assert call(agent, "check_open", date="today").startswith(f"{today:%A} {today.isoformat()}: ")
         # Midnight at the end of a day is 00:00 the next day.
-        assert f"at 00:00 on {tomorrow:%A} {tomorrow.isoformat()}" in call(agent, "check_open", date="today", time="24:00")
+        midnight = call(agent, "check_open", date="today", time="24:00")
+        assert f"at 00:00 on {tomorrow:%A} {tomorrow.isoformat()}" in midnight
         assert "at 12:00 on" in call(agent, "check_open", time="12 p.m.")
 
     def test_after_midnight_belongs_to_fridays_late_service(self, agent):
