@@ -4,7 +4,9 @@ Read with django-environ. Defaults are the embedded ones (SQLite file in the rep
 layer); anything a deployment must choose itself (SECRET_KEY outside DEBUG) raises ImproperlyConfigured.
 """
 
+import ipaddress
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -81,19 +83,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"maitre-test-{os.getpid()}.sqlite3")}
     # The web app and the worker write to one file; wait for each other's locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Take the write lock when a transaction starts: a read-then-write transaction (the per-restaurant call cap)
+    # then waits its turn instead of failing with "database is locked" when another one wrote first.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis, when set, carries what several web processes must share: the channel layer and the cache (rate limits).
+# Without it: the in-memory channel layer (one web process) and the database cache.
+REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYERS = (
-    {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [env.str("REDIS_URL")]},
-        }
-    }
-    if env.str("REDIS_URL", default="")
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    if REDIS_URL
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        # The table is made by a migration (dispatch 0003), so `migrate` is all a deployment runs.
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "maitre_cache"}
+    )
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -136,6 +147,27 @@ LIVEKIT_AGENT_NAME = env.str("LIVEKIT_AGENT_NAME", default="restaurant-agent")
 LIVEKIT_API_TIMEOUT = env.float("LIVEKIT_API_TIMEOUT", default=5.0)
 # Lifetime of a diner's participant token, in seconds.
 LIVEKIT_TOKEN_TTL = env.int("LIVEKIT_TOKEN_TTL", default=15 * 60)
+# Each call's room is created with these (seconds): LiveKit closes it when nobody but the agent has joined
+# within LIVEKIT_ROOM_EMPTY_TIMEOUT, or that long after the last diner left; LIVEKIT_ROOM_DEPARTURE_TIMEOUT
+# is how long it waits for a diner who dropped out to come back. LiveKit's own defaults are 300 s and 20 s.
+LIVEKIT_ROOM_EMPTY_TIMEOUT = env.int("LIVEKIT_ROOM_EMPTY_TIMEOUT", default=30)
+LIVEKIT_ROOM_DEPARTURE_TIMEOUT = env.int("LIVEKIT_ROOM_DEPARTURE_TIMEOUT", default=10)
+
+# --- Calls: limits that keep agents free for real diners -------------------------------------------
+# Calls one client address may start: django-ratelimit rates, e.g. "5/m" (per minute), "20/h" (per hour).
+CALL_RATE_LIMITS = env.list("CALL_RATE_LIMITS", default=["5/m", "20/h"])
+# Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For is believed. Empty: the client address
+# is REMOTE_ADDR, and X-Forwarded-For, which anyone can send, is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Seconds the diner's page waits for the agent to join before it says all lines are busy. LiveKit drops a
+# dispatch silently when no worker has room, so the agent not joining is the only sign.
+AGENT_JOIN_TIMEOUT = env.float("AGENT_JOIN_TIMEOUT", default=6.0)
+# Seconds the agent waits for a diner to join its room before it ends the job and frees its process.
+AGENT_NO_SHOW_TIMEOUT = env.float("AGENT_NO_SHOW_TIMEOUT", default=15.0)
+# Seconds a call may last; then the agent says goodbye and ends it.
+AGENT_MAX_CALL_DURATION = env.int("AGENT_MAX_CALL_DURATION", default=15 * 60)
+# Derived: no call outlives this (seconds from its dispatch), so one whose worker died stops counting then.
+CALL_MAX_LIFETIME = AGENT_NO_SHOW_TIMEOUT + AGENT_MAX_CALL_DURATION + 60
 
 # --- The worker (manage.py runagent) ---------------------------------------------------------------
 # Health-check HTTP server of the worker; port 0 picks a free port.
@@ -161,3 +193,14 @@ if LIVEKIT_TOKEN_TTL <= 0 or LIVEKIT_TOKEN_TTL > 60 * 60:
     raise ImproperlyConfigured("LIVEKIT_TOKEN_TTL is in seconds and must be between 1 and 3600.")
 if AGENT_MAX_JOBS < 1:
     raise ImproperlyConfigured("AGENT_MAX_JOBS must be at least 1.")
+for _name in ("LIVEKIT_ROOM_EMPTY_TIMEOUT", "LIVEKIT_ROOM_DEPARTURE_TIMEOUT", "AGENT_JOIN_TIMEOUT",
+              "AGENT_NO_SHOW_TIMEOUT", "AGENT_MAX_CALL_DURATION"):  # fmt: skip
+    if not 0 < globals()[_name] <= 24 * 60 * 60:
+        raise ImproperlyConfigured(f"{_name} is in seconds and must be more than 0 and at most 86400.")
+_RATE = re.compile(r"^\d+/\d*[smhd]$")
+if not CALL_RATE_LIMITS or not all(_RATE.match(r) for r in CALL_RATE_LIMITS):
+    raise ImproperlyConfigured('CALL_RATE_LIMITS is a comma-separated list of rates such as "5/m,20/h".')
+try:
+    _TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(p, strict=False) for p in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES holds IP addresses or CIDR networks: {exc}") from None

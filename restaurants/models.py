@@ -17,7 +17,7 @@ from functools import cached_property
 from babel.core import get_global
 from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +86,10 @@ class TurnTaking(models.TextChoices):
         return {"quick": 0.1, "balanced": 0.4, "patient": 0.8}[self.value]
 
 
+# The most simultaneous calls staff may allow one restaurant (each holds a job process on a worker).
+MAX_CONCURRENT_CALLS = 50
+
+
 class RestaurantQuerySet(models.QuerySet):
     def active(self) -> RestaurantQuerySet:
         return self.filter(is_active=True)
@@ -130,6 +134,13 @@ class Restaurant(models.Model):
         default=TurnTaking.BALANCED,
         help_text="How long the agent waits after a diner stops talking before it answers.",
     )
+    max_concurrent_calls = models.PositiveSmallIntegerField(
+        "simultaneous calls",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENT_CALLS)],
+        help_text="Calls the agent answers at once for this restaurant; a diner calling above it hears that all "
+        "lines are busy.",
+    )
     is_active = models.BooleanField("active", default=True, help_text="Inactive restaurants are hidden from diners.")
 
     objects = RestaurantQuerySet.as_manager()
@@ -138,6 +149,10 @@ class Restaurant(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="restaurant_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(max_concurrent_calls__gte=1, max_concurrent_calls__lte=MAX_CONCURRENT_CALLS),
+                name="restaurant_max_concurrent_calls_range",
+            ),
         ]
 
     def __str__(self) -> str:
