@@ -159,6 +159,10 @@ CALL_RATE_LIMITS = env.list("CALL_RATE_LIMITS", default=["5/m", "20/h"])
 # Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For is believed. Empty: the client address
 # is REMOTE_ADDR, and X-Forwarded-For, which anyone can send, is ignored.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "dispatch.limits.client_address"
+# django_ratelimit is not in INSTALLED_APPS (it needs none of its app parts); its system check would call the
+# database cache "not atomic": web processes racing on one count may let a client past the limit by a call
+# or two, which the per-restaurant cap still bounds. With REDIS_URL the count is atomic.
 # Seconds the diner's page waits for the agent to join before it says all lines are busy. LiveKit drops a
 # dispatch silently when no worker has room, so the agent not joining is the only sign.
 AGENT_JOIN_TIMEOUT = env.float("AGENT_JOIN_TIMEOUT", default=6.0)

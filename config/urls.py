@@ -10,3 +10,9 @@ urlpatterns = [
     path("api/", include("dispatch.urls")),
     path("", include("restaurants.urls")),
 ]
+
+# JSON errors under /api/ (the diner's page shows their sentence), Django's pages elsewhere.
+handler400 = "dispatch.views.bad_request"
+handler403 = "dispatch.views.permission_denied"
+handler404 = "dispatch.views.page_not_found"
+handler500 = "dispatch.views.server_error"

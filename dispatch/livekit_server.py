@@ -1,7 +1,7 @@
-"""The one place maitre talks to LiveKit's server API: agent dispatch and participant tokens.
+"""The one place maitre talks to LiveKit's server API: rooms, agent dispatch and participant tokens.
 
-Reads LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_API_TIMEOUT and LIVEKIT_TOKEN_TTL from
-settings at call time. Nothing else in maitre imports `livekit.api`.
+Reads LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_API_TIMEOUT, LIVEKIT_TOKEN_TTL and the
+LIVEKIT_ROOM_* timeouts from settings at call time. Nothing else in maitre imports `livekit.api`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,20 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
+import jwt
 from django.conf import settings
 from livekit import api
 
 logger = logging.getLogger("maitre.dispatch")
 
 ROOM_NAME = re.compile(r"^restaurant-(\d+)-[0-9a-f]{32}$")
+DINER_IDENTITY = re.compile(r"^diner-[0-9a-f]{32}$")
 
 
 class LiveKitNotConfigured(Exception):
@@ -28,6 +33,10 @@ class LiveKitNotConfigured(Exception):
 
 class LiveKitUnavailable(Exception):
     """LiveKit's server API could not be reached, timed out, or refused the request."""
+
+
+class NotADinerToken(Exception):
+    """A token that is not one this server minted for a diner, or has expired."""
 
 
 def missing_settings() -> list[str]:
@@ -65,32 +74,88 @@ def diner_token(*, room_name: str, identity: str) -> str:
     )
 
 
-async def dispatch_agent(*, room_name: str, metadata: dict) -> str:
-    """Explicitly dispatch the agent named LIVEKIT_AGENT_NAME to `room_name` (LiveKit creates the room).
+@dataclass(frozen=True)
+class DinerSeat:
+    """Who a diner's token admits, and where: the participant identity and the room name."""
 
-    `metadata` is sent as a JSON string: the job metadata the worker reads. Returns the dispatch id
-    ("AD_..."). Raises LiveKitNotConfigured when settings are missing, and LiveKitUnavailable when the
-    server is unreachable, slower than LIVEKIT_API_TIMEOUT seconds, or answers with an error.
+    identity: str
+    room_name: str
+
+
+def read_diner_token(token: str) -> DinerSeat:
+    """The identity and room of a token `diner_token` minted, checked against LIVEKIT_API_SECRET.
+
+    Raises NotADinerToken when the signature, issuer or expiry (1 minute leeway) is wrong, or the token
+    is not a diner's for a maitre room.
+    """
+    try:
+        claims = api.TokenVerifier(settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET).verify(token)
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise NotADinerToken(str(exc)) from None
+    room_name = claims.video.room if claims.video else ""
+    if not (DINER_IDENTITY.match(claims.identity or "") and ROOM_NAME.match(room_name or "")):
+        raise NotADinerToken("not a diner's token for a maitre room")
+    return DinerSeat(identity=claims.identity, room_name=room_name)
+
+
+@asynccontextmanager
+async def _server_api(doing: str) -> AsyncIterator[api.LiveKitAPI]:
+    """A LiveKitAPI client whose calls, all together, must finish within LIVEKIT_API_TIMEOUT seconds.
+
+    Raises LiveKitNotConfigured when settings are missing, and LiveKitUnavailable (logged as one line, with
+    `doing`) when the server is unreachable, too slow, or answers with an error.
     """
     if missing := missing_settings():
         raise LiveKitNotConfigured(", ".join(missing))
-    if not ROOM_NAME.match(room_name):
-        raise ValueError(f"not a maitre room name: {room_name!r}")
-    request = api.CreateAgentDispatchRequest(
-        agent_name=settings.LIVEKIT_AGENT_NAME, room=room_name, metadata=json.dumps(metadata)
-    )
     lkapi = api.LiveKitAPI(settings.LIVEKIT_URL, settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)
     try:
         # livekit-api 1.2.2 posts with `timeout=None`, which makes aiohttp ignore the session's timeout:
-        # bound the whole call here instead.
+        # bound the calls here instead.
         async with asyncio.timeout(settings.LIVEKIT_API_TIMEOUT):
-            dispatch = await lkapi.agent_dispatch.create_dispatch(request)
+            yield lkapi
     except api.TwirpError as exc:
-        logger.warning("LiveKit refused the dispatch to %s: %s %s", room_name, exc.status, exc.message)
+        logger.warning("LiveKit refused to %s: %s %s", doing, exc.status, exc.message)
         raise LiveKitUnavailable(f"LiveKit answered {exc.status}") from exc
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        logger.warning("LiveKit unreachable at %s: %r", settings.LIVEKIT_URL, exc)
+        logger.warning("LiveKit unreachable at %s (%s): %r", settings.LIVEKIT_URL, doing, exc)
         raise LiveKitUnavailable("LiveKit is unreachable") from exc
     finally:
         await lkapi.aclose()
-    return dispatch.id
+
+
+async def open_call_room(*, room_name: str, metadata: dict) -> str:
+    """Create `room_name` for one call, then explicitly dispatch the agent named LIVEKIT_AGENT_NAME to it.
+
+    The room is created first, with LIVEKIT_ROOM_EMPTY_TIMEOUT and LIVEKIT_ROOM_DEPARTURE_TIMEOUT (seconds),
+    because a room that the dispatch creates gets LiveKit's defaults: it would hold the agent's job for 300 s
+    if no diner came. `metadata` goes as a JSON string: the job metadata the worker reads. Returns the
+    dispatch id ("AD_..."). Raises ValueError for a room name maitre does not make, LiveKitNotConfigured,
+    and LiveKitUnavailable (the room may then exist; LiveKit closes it after the empty timeout).
+    """
+    if not ROOM_NAME.match(room_name):
+        raise ValueError(f"not a maitre room name: {room_name!r}")
+    room = api.CreateRoomRequest(
+        name=room_name,
+        empty_timeout=settings.LIVEKIT_ROOM_EMPTY_TIMEOUT,
+        departure_timeout=settings.LIVEKIT_ROOM_DEPARTURE_TIMEOUT,
+    )
+    dispatch = api.CreateAgentDispatchRequest(
+        agent_name=settings.LIVEKIT_AGENT_NAME, room=room_name, metadata=json.dumps(metadata)
+    )
+    async with _server_api(f"open the call room {room_name}") as lkapi:
+        await lkapi.room.create_room(room)
+        created = await lkapi.agent_dispatch.create_dispatch(dispatch)
+    return created.id
+
+
+async def close_call_room(*, room_name: str) -> None:
+    """Delete `room_name`: everyone in it is disconnected and an agent's job there ends.
+
+    A room that is already gone is fine. Raises LiveKitNotConfigured or LiveKitUnavailable.
+    """
+    async with _server_api(f"delete the room {room_name}") as lkapi:
+        try:
+            await lkapi.room.delete_room(api.DeleteRoomRequest(room=room_name))
+        except api.TwirpError as exc:
+            if exc.status != 404:
+                raise

@@ -1,15 +1,35 @@
-"""Starting a diner's call: one write over our database and one call to LiveKit."""
+"""A call's life in our database, and the writes that span our database and LiveKit.
+
+The web side starts calls (`call_start`) and hears from a diner's page that no agent came
+(`call_no_agent`); the worker reports what happens in the room (`call_agent_joined`, `call_diner_joined`,
+`call_end`). The worker's functions are synchronous ORM code: it runs them through its ORM bridge.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from restaurants.models import Restaurant
 
 from . import livekit_server
 from .models import Call
+
+logger = logging.getLogger("maitre.dispatch")
+
+# A call no agent joined within this long never will: LiveKit drops a dispatch it cannot place at once.
+NO_AGENT_AFTER = dt.timedelta(seconds=60)
+
+
+class LinesBusy(Exception):
+    """The restaurant already has `max_concurrent_calls` calls that have not ended."""
 
 
 @dataclass(frozen=True)
@@ -19,20 +39,99 @@ class ConnectionDetails:
     room_name: str
 
 
-async def call_start(*, restaurant: Restaurant) -> ConnectionDetails:
-    """Create a fresh room for `restaurant`, dispatch the agent to it, record the call, mint the token.
+def _reserve_call(restaurant_id: int) -> Call:
+    """A new Call row (status dispatched) for the active restaurant, unless its lines are all taken.
 
-    The token is minted only after LiveKit accepted the dispatch. Raises LiveKitNotConfigured or
-    LiveKitUnavailable (from livekit_server) when no agent can be dispatched.
+    Runs in one transaction holding the restaurant's row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the
+    write lock, see settings), so two diners cannot both take the last line. Raises Restaurant.DoesNotExist
+    (unknown or inactive) and LinesBusy.
     """
-    room_name = livekit_server.new_room_name(restaurant.pk)
-    dispatch_id = await livekit_server.dispatch_agent(room_name=room_name, metadata={"restaurant_id": restaurant.pk})
-    identity = livekit_server.new_diner_identity()
-    await Call.objects.acreate(
-        restaurant=restaurant, room_name=room_name, dispatch_id=dispatch_id, participant_identity=identity
-    )
+    with transaction.atomic():
+        restaurant = Restaurant.objects.active().select_for_update().get(pk=restaurant_id)
+        Call.objects.filter(
+            restaurant=restaurant, status=Call.Status.DISPATCHED, agent_joined_at__isnull=True,
+            created_at__lt=timezone.now() - NO_AGENT_AFTER,
+        ).update(status=Call.Status.FAILED, end_reason=Call.EndReason.NO_AGENT, ended_at=F("created_at") + NO_AGENT_AFTER)  # fmt: skip
+        if restaurant.calls.not_ended().count() >= restaurant.max_concurrent_calls:
+            raise LinesBusy(restaurant.name)
+        return Call.objects.create(
+            restaurant=restaurant,
+            room_name=livekit_server.new_room_name(restaurant.pk),
+            participant_identity=livekit_server.new_diner_identity(),
+        )
+
+
+async def call_start(*, restaurant_id: int) -> ConnectionDetails:
+    """Start a diner's call: take one of the restaurant's lines, open a fresh room with the agent dispatched
+    to it, and mint the diner's token for that room.
+
+    The line is taken (a Call row) before LiveKit is asked, so the cap holds under concurrent requests; the
+    token is minted only after LiveKit accepted the dispatch. Raises Restaurant.DoesNotExist, LinesBusy,
+    LiveKitNotConfigured, and LiveKitUnavailable (the call is then recorded as failed).
+    """
+    if missing := livekit_server.missing_settings():
+        raise livekit_server.LiveKitNotConfigured(", ".join(missing))
+    call = await sync_to_async(_reserve_call)(restaurant_id)
+    try:
+        dispatch_id = await livekit_server.open_call_room(
+            room_name=call.room_name, metadata={"restaurant_id": call.restaurant_id}
+        )
+    except (livekit_server.LiveKitNotConfigured, livekit_server.LiveKitUnavailable):
+        await Call.objects.filter(pk=call.pk).aupdate(
+            status=Call.Status.FAILED, end_reason=Call.EndReason.LIVEKIT_UNAVAILABLE, ended_at=timezone.now()
+        )
+        raise
+    await Call.objects.filter(pk=call.pk).aupdate(dispatch_id=dispatch_id)
     return ConnectionDetails(
         server_url=settings.LIVEKIT_URL,
-        participant_token=livekit_server.diner_token(room_name=room_name, identity=identity),
-        room_name=room_name,
+        participant_token=livekit_server.diner_token(room_name=call.room_name, identity=call.participant_identity),
+        room_name=call.room_name,
     )
+
+
+async def call_no_agent(*, seat: livekit_server.DinerSeat) -> bool:
+    """The diner's page gave up waiting for the agent: record the call as failed and delete its room.
+
+    Only a call still waiting for its agent changes; returns True if it did. Deleting the room frees it at
+    LiveKit at once (best effort: LiveKit closes it on its own after the empty timeout).
+    """
+    failed = await Call.objects.filter(
+        room_name=seat.room_name, participant_identity=seat.identity,
+        status=Call.Status.DISPATCHED, agent_joined_at__isnull=True,
+    ).aupdate(status=Call.Status.FAILED, end_reason=Call.EndReason.NO_AGENT, ended_at=timezone.now())  # fmt: skip
+    if failed:
+        logger.warning("call in %s failed: no agent joined (no worker free?)", seat.room_name)
+        try:
+            await livekit_server.close_call_room(room_name=seat.room_name)
+        except (livekit_server.LiveKitNotConfigured, livekit_server.LiveKitUnavailable):
+            pass  # logged by livekit_server
+    return bool(failed)
+
+
+# --- What the worker reports (synchronous: run through agent_worker.db.run_orm) ----------------------
+
+
+def call_agent_joined(*, room_name: str) -> None:
+    """The agent is in `room_name`: stamp agent_joined_at (UTC now) on its call, if it has none yet."""
+    Call.objects.filter(room_name=room_name, agent_joined_at__isnull=True).update(agent_joined_at=timezone.now())
+
+
+def call_diner_joined(*, room_name: str) -> None:
+    """The diner joined `room_name`: its call becomes active, diner_joined_at = UTC now."""
+    Call.objects.filter(room_name=room_name, status=Call.Status.DISPATCHED).update(
+        status=Call.Status.ACTIVE, diner_joined_at=timezone.now()
+    )
+
+
+def call_end(*, room_name: str, reason: Call.EndReason) -> None:
+    """The call in `room_name` is over, for `reason`: ended (with its duration in seconds) if the diner had
+    joined, failed if not. A call already over keeps its first ending."""
+    now = timezone.now()
+    for call in Call.objects.filter(room_name=room_name, status__in=[Call.Status.DISPATCHED, Call.Status.ACTIVE]):
+        joined = call.diner_joined_at
+        Call.objects.filter(pk=call.pk, status=call.status).update(
+            status=Call.Status.ENDED if joined else Call.Status.FAILED,
+            end_reason=reason,
+            ended_at=now,
+            duration=round((now - joined).total_seconds()) if joined else None,
+        )

@@ -1,56 +1,170 @@
-"""POST /api/connection-details: a fresh room with the agent dispatched to it, and a token to join it."""
+"""The diner's API under /api/: start a call, and say that no agent came.
+
+Every answer is JSON. Errors are `{"error": "<sentence a diner can read>"}` with a 4xx status (503 only for
+"all lines are busy" and "the voice service is not reachable"), sometimes with `Retry-After` (seconds); an
+error never carries a token. Bodies are JSON objects of at most MAX_BODY_BYTES.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Awaitable, Callable
+from functools import wraps
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import csrf
+from django.views import csrf, defaults
 
 from restaurants.models import Restaurant
 
-from .livekit_server import LiveKitNotConfigured, LiveKitUnavailable
-from .services import call_start
+from . import limits
+from .livekit_server import LiveKitNotConfigured, LiveKitUnavailable, NotADinerToken, read_diner_token
+from .services import LinesBusy, call_no_agent, call_start
 
 logger = logging.getLogger("maitre.dispatch")
+
+MAX_BODY_BYTES = 4096
+# The largest id a database key holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+BUSY_RETRY_AFTER = 30  # seconds: calls last minutes, a line frees up at some point
+UNAVAILABLE_RETRY_AFTER = 10  # seconds
+
+
+class ApiError(Exception):
+    """An answer to send instead of going on: `status`, a sentence for the diner, and extra headers."""
+
+    def __init__(self, status: int, sentence: str, **headers: str) -> None:
+        super().__init__(sentence)
+        self.status, self.sentence, self.headers = status, sentence, headers
 
 
 def _error(status: int, sentence: str, **headers: str) -> JsonResponse:
     return JsonResponse({"error": sentence}, status=status, headers=headers)
 
 
-async def connection_details(request: HttpRequest) -> JsonResponse:
+def _in_time(seconds: int) -> str:
+    """ "in 40 seconds", "in 1 minute", "in 12 minutes": a wait said the way a person would."""
+    if seconds < 90:
+        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"in {minutes} minutes"
+
+
+def api_post(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awaitable[HttpResponse]]:
+    """An async API view that takes POST only (else 405 with `Allow: POST`) and turns ApiError into its answer."""
+
+    @wraps(view)
+    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            return _error(405, "Use POST.", Allow="POST")
+        try:
+            return await view(request, *args, **kwargs)
+        except ApiError as exc:
+            return _error(exc.status, exc.sentence, **exc.headers)
+
+    return wrapper
+
+
+def json_object(request: HttpRequest) -> dict:
+    """The request's body as a JSON object. Raises ApiError: 415 not sent as JSON, 413 over MAX_BODY_BYTES,
+    400 not UTF-8 JSON, nested too deep for the parser, or not an object."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "Send the request as JSON (Content-Type: application/json).")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "The request's Content-Length is not a number.") from None
+    too_big = ApiError(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes).")
+    if declared > MAX_BODY_BYTES:
+        raise too_big
+    body = request.read(MAX_BODY_BYTES + 1)  # never more, whatever the headers said
+    if len(body) > MAX_BODY_BYTES:
+        raise too_big
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return data
+
+
+def _restaurant_id(data: dict) -> int:
+    """The body's restaurant id: exactly `{"restaurant_id": <integer 1..2^63-1>}`, else ApiError 400."""
+    restaurant_id = data.get("restaurant_id")
+    if (
+        set(data) != {"restaurant_id"}
+        or not isinstance(restaurant_id, int)
+        or isinstance(restaurant_id, bool)
+        or not 1 <= restaurant_id <= MAX_ID
+    ):
+        raise ApiError(400, 'Send {"restaurant_id": <a positive integer>} and nothing else.')
+    return restaurant_id
+
+
+@api_post
+async def connection_details(request: HttpRequest) -> HttpResponse:
     """Start a call with one restaurant's agent.
 
     Request: POST, JSON `{"restaurant_id": <int>}`, with the CSRF token (header X-CSRFToken).
     200: `{"serverUrl", "participantToken", "roomName"}`; the token joins that room only, for
-    LIVEKIT_TOKEN_TTL seconds. Errors, as `{"error": "<sentence>"}`: 400 malformed JSON or a missing or
-    non-integer id; 404 unknown or inactive restaurant; 405 any method but POST; 503 LiveKit not
-    configured, unreachable, too slow or refusing (no token is handed out then).
+    LIVEKIT_TOKEN_TTL seconds. Errors, as `{"error": "<sentence>"}`: 400 malformed body; 404 unknown or
+    inactive restaurant; 405 any method but POST; 413 body over MAX_BODY_BYTES; 415 not JSON; 429 this
+    client started too many calls (CALL_RATE_LIMITS), with Retry-After; 503 the restaurant's lines are all
+    busy (max_concurrent_calls), or LiveKit not configured, unreachable, too slow or refusing, with
+    Retry-After. No room or dispatch is made for any error but the last.
     """
-    if request.method != "POST":
-        return _error(405, "Use POST.", Allow="POST")
+    restaurant_id = _restaurant_id(json_object(request))
+    if wait := await sync_to_async(limits.call_start_wait)(request):
+        raise ApiError(
+            429, f"You have started a lot of calls. Please try again {_in_time(wait)}.", **{"Retry-After": str(wait)}
+        )
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "The request body is not valid JSON.")
-    restaurant_id = data.get("restaurant_id") if isinstance(data, dict) else None
-    if not isinstance(restaurant_id, int) or isinstance(restaurant_id, bool):
-        return _error(400, 'Send {"restaurant_id": <integer>}.')
-    restaurant = await Restaurant.objects.active().filter(pk=restaurant_id).afirst()
-    if restaurant is None:
-        return _error(404, "No such restaurant is taking calls.")
-    try:
-        details = await call_start(restaurant=restaurant)
+        details = await call_start(restaurant_id=restaurant_id)
+    except Restaurant.DoesNotExist:
+        raise ApiError(404, "No such restaurant is taking calls.") from None
+    except LinesBusy:
+        raise ApiError(
+            503,
+            f"All our lines are busy. Please try again {_in_time(BUSY_RETRY_AFTER)}.",
+            **{"Retry-After": str(BUSY_RETRY_AFTER)},
+        ) from None
     except LiveKitNotConfigured as exc:
         logger.error("Cannot start a call: set %s", exc)
-        return _error(503, f"Voice calls are not set up yet: the server needs {exc}.")
+        raise ApiError(503, f"Voice calls are not set up yet: the server needs {exc}.") from None
     except LiveKitUnavailable:
-        return _error(503, "The voice service is not reachable right now. Please try again in a moment.")
+        raise ApiError(
+            503,
+            "The voice service is not reachable right now. Please try again in a moment.",
+            **{"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        ) from None
     return JsonResponse(
         {"serverUrl": details.server_url, "participantToken": details.participant_token, "roomName": details.room_name}
     )
+
+
+@api_post
+async def call_no_agent_view(request: HttpRequest) -> HttpResponse:
+    """The diner's page waited AGENT_JOIN_TIMEOUT seconds and no agent joined: record the call as failed.
+
+    Request: POST with `Authorization: Bearer <the participantToken of that call>`, empty body or `{}`.
+    204 done (or nothing to do: the agent had joined, or it was said before). Errors: 401 no valid diner token;
+    405, 413, 415 as for connection-details.
+    """
+    if request.META.get("CONTENT_LENGTH") not in (None, "", "0") and json_object(request):
+        raise ApiError(400, "Send an empty body or {}.")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        if scheme != "Bearer":
+            raise NotADinerToken("no bearer token")
+        seat = read_diner_token(token.strip())
+    except NotADinerToken:
+        raise ApiError(401, "This call is not known here. Please reload the page.") from None
+    await call_no_agent(seat=seat)
+    return HttpResponse(status=204)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -58,3 +172,30 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return _error(403, "This page has expired. Please reload it and try again.")
     return csrf.csrf_failure(request, reason)
+
+
+# Django's error handlers (config/urls.py): JSON under /api/, Django's pages elsewhere.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _error(400, "The request could not be read.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _error(403, "That is not allowed.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _error(404, "There is nothing here.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _error(500, "Something went wrong on our side. Please try again in a moment.")
+    return defaults.server_error(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -79,3 +80,13 @@ def make_restaurant(**overrides) -> Restaurant:
 @pytest.fixture
 def restaurant(db) -> Restaurant:
     return make_restaurant()
+
+
+# --- Rate limits ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def own_rate_limit_counts(settings):
+    """Each test counts call starts afresh: the counts live in the cache (the database cache's table is not
+    emptied between transactional tests), so give every test its own key prefix."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"

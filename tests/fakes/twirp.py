@@ -1,9 +1,13 @@
-"""A contract fake of LiveKit's Twirp server API (AgentDispatchService), written from shared/LIVEKIT.md.
+"""A contract fake of LiveKit's Twirp server API (RoomService and AgentDispatchService), from shared/LIVEKIT.md.
 
 It answers the way livekit-server 1.9.12 was seen to answer: it verifies the Bearer JWT with the API
-secret (unknown key / bad signature: 401 text/plain; missing token or no `roomAdmin` for the request's
-room: 401 JSON "permissions denied"), decodes the protobuf (or JSON) body (undecodable: 400 JSON
-"malformed"), records the request and replies with an `AgentDispatch` in the request's encoding.
+secret (unknown key / bad signature: 401 text/plain; missing token or a grant the method needs missing:
+401 JSON "permissions denied"), decodes the protobuf (or JSON) body (undecodable: 400 JSON "malformed"),
+records the request and replies in the request's encoding. It keeps the rooms that exist:
+- `CreateRoom` (grant `roomCreate`) makes a room with the request's timeouts, or returns the existing one;
+- `CreateDispatch` (grant `roomAdmin` for that room) makes the room with LiveKit's defaults (empty timeout
+  300 s, departure timeout 20 s) when it does not exist yet, then answers an `AgentDispatch`;
+- `DeleteRoom` (grant `roomCreate`) removes a room; an unknown room is 404 "not_found".
 
 Tests can make it misbehave: `fail_with(status, body)` answers every request that way, `delay` (seconds)
 stalls before answering.
@@ -20,10 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
-from livekit.protocol import agent_dispatch
+from google.protobuf.message import DecodeError, Message
+from livekit.protocol import agent_dispatch, models, room
 
-SERVICE = "/twirp/livekit.AgentDispatchService/"
+# LiveKit's defaults for a room made implicitly (by a dispatch), seen in a real room_started webhook.
+DEFAULT_EMPTY_TIMEOUT, DEFAULT_DEPARTURE_TIMEOUT = 300, 20
 
 
 @dataclass
@@ -38,8 +43,10 @@ class RecordedDispatch:
 class FakeLiveKitServer:
     api_key: str
     api_secret: str
+    rooms: dict[str, models.Room] = field(default_factory=dict)  # the rooms that exist now, by name
     dispatches: list[RecordedDispatch] = field(default_factory=list)
-    requests: list[tuple[str, str]] = field(default_factory=list)  # (path, answer status) of every request
+    deleted_rooms: list[str] = field(default_factory=list)
+    requests: list[tuple[str, int]] = field(default_factory=list)  # (path, answer status) of every request
     delay: float = 0.0
     forced: tuple[int, str, str] | None = None  # (status, content type, body)
 
@@ -49,6 +56,11 @@ class FakeLiveKitServer:
             self.forced = (status, "application/json", json.dumps(body))
         else:
             self.forced = (status, "text/plain", body)
+
+    @property
+    def methods(self) -> list[str]:
+        """The Twirp methods called so far, in order, e.g. ["CreateRoom", "CreateDispatch"]."""
+        return [path.rsplit("/", 1)[-1] for path, _ in self.requests]
 
     # --- server plumbing ---
 
@@ -102,11 +114,11 @@ class FakeLiveKitServer:
         if self.forced:
             status, ctype, text = self.forced
             return status, ctype, text.encode()
-        if not path.startswith(SERVICE):
+        service, _, method = path.removeprefix("/twirp/").partition("/")
+        handler = self._methods().get((service, method))
+        if handler is None:
             return _twirp(404, "bad_route", f"no handler for path {path}")
-        method = path[len(SERVICE) :]
-        if method != "CreateDispatch":
-            return _twirp(501, "unimplemented", f"the fake implements CreateDispatch only, not {method}")
+        request_type, allowed, answer = handler
 
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer "):
@@ -124,7 +136,7 @@ class FakeLiveKitServer:
             return 401, "text/plain", f"invalid token: {token}, error: {exc}".encode()
 
         is_json = headers.get("content-type", "").startswith("application/json")
-        request = agent_dispatch.CreateAgentDispatchRequest()
+        request = request_type()
         try:
             if is_json:
                 json_format.Parse(body.decode(), request)
@@ -133,10 +145,52 @@ class FakeLiveKitServer:
         except (DecodeError, json_format.ParseError, UnicodeDecodeError):
             return _twirp(400, "malformed", "the protobuf request could not be decoded")
 
-        video = claims.get("video") or {}
-        if not video.get("roomAdmin") or video.get("room") != request.room:
+        if not allowed(claims.get("video") or {}, request):
             return _twirp(401, "unauthenticated", "permissions denied")
+        response = answer(request, claims, headers)
+        if isinstance(response, tuple):  # an error
+            return response
+        if is_json:
+            return 200, "application/json", json_format.MessageToJson(response).encode()
+        return 200, "application/protobuf", response.SerializeToString()
 
+    def _methods(self):
+        """(service, method) -> (request type, grant check on the token's video grant, answer)."""
+        room_create = lambda video, _request: bool(video.get("roomCreate"))  # noqa: E731
+        room_admin = lambda video, request: bool(video.get("roomAdmin")) and video.get("room") == request.room  # noqa: E731
+        return {
+            ("livekit.RoomService", "CreateRoom"): (room.CreateRoomRequest, room_create, self._create_room),
+            ("livekit.RoomService", "DeleteRoom"): (room.DeleteRoomRequest, room_create, self._delete_room),
+            ("livekit.AgentDispatchService", "CreateDispatch"): (
+                agent_dispatch.CreateAgentDispatchRequest, room_admin, self._create_dispatch,
+            ),
+        }  # fmt: skip
+
+    def _room(self, name: str, empty_timeout: int, departure_timeout: int) -> models.Room:
+        if name not in self.rooms:
+            self.rooms[name] = models.Room(
+                sid="RM_" + secrets.token_urlsafe(9)[:12], name=name, empty_timeout=empty_timeout,
+                departure_timeout=departure_timeout, creation_time=int(time.time()),
+                creation_time_ms=int(time.time() * 1000),
+            )  # fmt: skip
+        return self.rooms[name]
+
+    def _create_room(self, request: room.CreateRoomRequest, claims: dict, headers: dict) -> Message:
+        # LiveKit fills in its defaults for timeouts left at 0.
+        return self._room(
+            request.name,
+            request.empty_timeout or DEFAULT_EMPTY_TIMEOUT,
+            request.departure_timeout or DEFAULT_DEPARTURE_TIMEOUT,
+        )
+
+    def _delete_room(self, request: room.DeleteRoomRequest, claims: dict, headers: dict):
+        if self.rooms.pop(request.room, None) is None:
+            return _twirp(404, "not_found", "requested room does not exist")
+        self.deleted_rooms.append(request.room)
+        return room.DeleteRoomResponse()
+
+    def _create_dispatch(self, request: agent_dispatch.CreateAgentDispatchRequest, claims: dict, headers: dict):
+        self._room(request.room, DEFAULT_EMPTY_TIMEOUT, DEFAULT_DEPARTURE_TIMEOUT)
         dispatch = agent_dispatch.AgentDispatch(
             id="AD_" + secrets.token_urlsafe(9)[:12],
             agent_name=request.agent_name,
@@ -145,9 +199,7 @@ class FakeLiveKitServer:
             state=agent_dispatch.AgentDispatchState(created_at=time.time_ns()),
         )
         self.dispatches.append(RecordedDispatch(request, claims, headers, dispatch))
-        if is_json:
-            return 200, "application/json", json_format.MessageToJson(dispatch).encode()
-        return 200, "application/protobuf", dispatch.SerializeToString()
+        return dispatch
 
 
 def _twirp(status: int, code: str, msg: str) -> tuple[int, str, bytes]:
