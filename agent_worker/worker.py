@@ -8,11 +8,14 @@ answers.py, which do, are imported inside the functions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
 import django
-from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess, room_io
+from livekit import rtc
+from livekit.agents import AgentServer, AgentSession, CloseEvent, CloseReason, JobContext, JobProcess, room_io
+from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
 # Imported here, in the worker's main process, so the plugins register and the forkserver preloads them.
 from livekit.plugins import openai, silero
 
@@ -94,16 +97,56 @@ def build_session(userdata: dict, profile) -> AgentSession:
     )
 
 
+# Said when a call reaches AGENT_MAX_CALL_DURATION, before the agent hangs up.
+TIME_LIMIT_GOODBYE = (
+    "I'm sorry, this call has reached its time limit, so I have to say goodbye now. Please call again if you "
+    "have more questions."
+)
+
+
+async def wait_for_diner(room: rtc.Room, timeout: float) -> rtc.RemoteParticipant | None:
+    """The first caller in `room` (a browser diner or a phone caller, not another agent), waiting up to
+    `timeout` seconds for one to join; None if nobody did."""
+
+    def is_caller(p: rtc.RemoteParticipant) -> bool:
+        return p.kind in DEFAULT_PARTICIPANT_KINDS
+
+    for participant in room.remote_participants.values():
+        if is_caller(participant):
+            return participant
+    joined: asyncio.Future[rtc.RemoteParticipant] = asyncio.get_running_loop().create_future()
+
+    def on_connected(participant: rtc.RemoteParticipant) -> None:
+        if is_caller(participant) and not joined.done():
+            joined.set_result(participant)
+
+    room.on("participant_connected", on_connected)
+    try:
+        async with asyncio.timeout(timeout):
+            return await joined
+    except TimeoutError:
+        return None
+    finally:
+        room.off("participant_connected", on_connected)
+
+
 async def entrypoint(ctx: JobContext) -> None:
-    """One diner session: job metadata -> restaurant (ORM) -> RestaurantAgent with its greeting.
+    """One call: job metadata -> restaurant (ORM) -> RestaurantAgent, greeting the diner once they are there.
 
     Bad metadata or an unknown/inactive restaurant: one log line with the job id and the raw metadata
-    (truncated), then the job ends cleanly without joining the room.
+    (truncated), then the job ends cleanly without joining the room. A diner who has not joined within
+    AGENT_NO_SHOW_TIMEOUT seconds: the job ends (the room is deleted), no model is used. A call that reaches
+    AGENT_MAX_CALL_DURATION seconds: the agent says goodbye and ends it. The call's record (dispatch.Call)
+    gets the agent's and the diner's join times and how the call ended.
     """
+    from django.conf import settings
+
+    from dispatch.models import Call
     from restaurants.models import Restaurant
 
     from . import answers
     from .agent import RestaurantAgent
+    from .records import CallRecord
 
     raw = job_metadata(ctx)
     try:
@@ -115,8 +158,20 @@ async def entrypoint(ctx: JobContext) -> None:
         ctx.shutdown(reason=reason)
         return
 
-    logger.info("job %s: room %s, restaurant %s (%s)", ctx.job.id, ctx.job.room.name, profile.id, profile.name)
+    room_name = ctx.job.room.name
+    logger.info("job %s: room %s, restaurant %s (%s)", ctx.job.id, room_name, profile.id, profile.name)
+    record = CallRecord(room_name)
     session = build_session(ctx.proc.userdata, profile)
+
+    @session.on("close")
+    def _on_close(event: CloseEvent) -> None:
+        if record.end_reason is None:
+            record.end_reason = {
+                CloseReason.PARTICIPANT_DISCONNECTED: Call.EndReason.DINER_HUNG_UP,
+                CloseReason.ERROR: Call.EndReason.ERROR,
+            }.get(event.reason, Call.EndReason.AGENT_ENDED)
+
+    ctx.add_shutdown_callback(record.end)
     audio = "stt" in ctx.proc.userdata
     await session.start(
         agent=RestaurantAgent(profile),
@@ -125,7 +180,26 @@ async def entrypoint(ctx: JobContext) -> None:
         # process now rather than when LiveKit's departure timeout empties the room.
         room_options=room_io.RoomOptions(audio_input=audio, audio_output=audio, delete_room_on_close=True),
     )
+    await record.agent_joined()
+
+    # Nobody may come (a page closed, a scripted POST): then end here, before any model is paid for.
+    if await wait_for_diner(ctx.room, settings.AGENT_NO_SHOW_TIMEOUT) is None:
+        logger.info("job %s: no diner joined room %s within %s s; ending", ctx.job.id, room_name,
+                    settings.AGENT_NO_SHOW_TIMEOUT)  # fmt: skip
+        record.end_reason = Call.EndReason.NO_DINER
+        session.shutdown(drain=False)
+        return
+    await record.diner_joined()
     session.say(profile.greeting)
+
+    async def end_at_time_limit() -> None:
+        await asyncio.sleep(settings.AGENT_MAX_CALL_DURATION)
+        record.end_reason = Call.EndReason.TIME_LIMIT
+        await session.say(TIME_LIMIT_GOODBYE, allow_interruptions=False).wait_for_playout()
+        session.shutdown()
+
+    time_limit = asyncio.create_task(end_at_time_limit())
+    session.on("close", lambda _event: time_limit.cancel())
 
 
 def build_server(*, agent_name: str) -> AgentServer:

@@ -1,5 +1,6 @@
-"""The job entrypoint under LiveKit's fake_job_context: good metadata starts the restaurant's agent, bad
-metadata ends the job with one log line."""
+"""The job entrypoint under LiveKit's fake_job_context: good metadata starts the restaurant's agent, which
+greets the diner once they are in the room; bad metadata ends the job with one log line; a diner who never
+comes ends the job without a word. The call's record follows."""
 
 from __future__ import annotations
 
@@ -8,36 +9,78 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.utils import timezone
+from livekit import rtc
 from livekit.agents.testing import fake_job_context
+from livekit.rtc._proto import participant_pb2
 
 from agent_worker import worker
 from agent_worker.agent import RestaurantAgent
+from dispatch.models import Call
 from tests.fakes.llm import ScriptedLLM
 
 pytestmark = pytest.mark.django_db
 
+ROOM = "restaurant-1-0123456789abcdef0123456789abcdef"
 
-def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = None):
-    """Run the entrypoint for a job with `metadata`, text only (no STT/TTS), then close its session the way
-    a diner's hang-up does. Returns (session, history, shutdown reasons); rooms the job asked LiveKit to
+
+def participant(identity: str, kind=rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD) -> rtc.RemoteParticipant:
+    """A remote participant as LiveKit's room hands one to the agent (info only, no native handle)."""
+    info = participant_pb2.ParticipantInfo(sid=f"PA_{identity}", identity=identity, name=identity, kind=kind)
+    return rtc.RemoteParticipant(participant_pb2.OwnedParticipant(info=info))
+
+
+def diner_joins(room: rtc.Room, identity: str = "diner-1") -> None:
+    """What rtc.Room does when a participant joins: add it to the room, then emit participant_connected.
+
+    (RoomIO's own listener logs an error for a join after the session started: the fake job's room is not
+    connected, so it has no local participant to compare with. The agent's code under test is unaffected.)
+    """
+    p = participant(identity)
+    room._remote_participants[identity] = p
+    room.emit("participant_connected", p)
+
+
+def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = None, diner_after: float | None = 0,
+            room: str = ROOM, hang_up: bool = True):  # fmt: skip
+    """Run the entrypoint for a job with `metadata` in `room`, text only (no STT/TTS); the diner joins
+    `diner_after` seconds after the job starts (0: already there; None: never). Then, unless `hang_up` is
+    False, close its session the way a diner's hang-up does; last, end the job the way LiveKit's job
+    executor does once the room is gone (shutdown callbacks). Returns (session, history, shutdown reasons); rooms the job asked LiveKit to
     delete go to `deleted_rooms`."""
     reasons: list[str] = []
 
     async def main():
-        with fake_job_context(job_id="AJ_test", job_metadata=metadata) as ctx:
+        with fake_job_context(job_id="AJ_test", job_metadata=metadata, room=_named_room(room)) as ctx:
             ctx._on_shutdown = reasons.append
             ctx.proc.userdata["llm"] = ScriptedLLM()
+            ctx.delete_room = lambda room_name=None: _record(deleted_rooms, room_name)
+            if diner_after == 0:
+                diner_joins(ctx.room)
+            elif diner_after is not None:
+                asyncio.get_running_loop().call_later(diner_after, diner_joins, ctx.room)
             await worker.entrypoint(ctx)
             await asyncio.sleep(settle)  # let the greeting play out
             session = ctx._primary_agent_session
             history = [m.text_content for m in session.history.messages()] if session else []
-            if session:
-                ctx.delete_room = lambda room_name=None: _record(deleted_rooms, room_name)
-                await session.aclose()
+            if session and hang_up:
+                # What RoomIO does when the linked participant leaves (room_io.py, close_on_disconnect).
+                closed = asyncio.Event()
+                session.on("close", lambda _event: closed.set())
+                session._close_soon(reason=worker.CloseReason.PARTICIPANT_DISCONNECTED)
+                await closed.wait()
+            for callback in ctx._shutdown_callbacks:  # the room is gone: LiveKit's executor ends the job
+                await callback("room deleted")
             return ctx, session, history
 
     ctx, session, history = async_to_sync(main)()
     return session, history, reasons
+
+
+def _named_room(name: str) -> rtc.Room:
+    room = rtc.Room()
+    room._info.name = name  # what the room is called once connected; the fake job takes its name from it
+    return room
 
 
 def _record(rooms: list | None, room_name: str) -> asyncio.Future:
@@ -62,7 +105,27 @@ def test_the_calls_room_is_deleted_when_its_session_closes(restaurant):
 
     run_job(f'{{"restaurant_id": {restaurant.pk}}}', deleted_rooms=deleted)
 
-    assert len(deleted) == 1  # the session's own room (the fake job's room has no name to compare)
+    assert deleted == [ROOM]
+
+
+def test_a_diner_who_joins_after_the_agent_is_greeted_then(restaurant):
+    session, history, reasons = run_job(f'{{"restaurant_id": {restaurant.pk}}}', diner_after=0.3)
+
+    assert history == ["Welcome to Trattoria Test. How can I help you?"]
+    assert reasons == []
+
+
+def test_a_diner_who_never_comes_ends_the_job_without_a_word(restaurant, settings, caplog):
+    settings.AGENT_NO_SHOW_TIMEOUT = 0.3
+    deleted: list[str] = []
+
+    with caplog.at_level(logging.INFO, logger="maitre.agent"):
+        session, history, _ = run_job(f'{{"restaurant_id": {restaurant.pk}}}', diner_after=None,
+                                      deleted_rooms=deleted, hang_up=False)  # fmt: skip
+
+    assert history == []  # no greeting: no text-to-speech spent on nobody
+    assert deleted == [ROOM]  # the room goes, and with it the job: the worker's slot is free
+    assert f"job AJ_test: no diner joined room {ROOM} within 0.3 s; ending" in caplog.messages
 
 
 def test_the_restaurants_own_greeting_is_spoken(restaurant):
@@ -119,3 +182,59 @@ def test_console_mode_uses_the_restaurant_runagent_was_given(restaurant, monkeyp
     session, history, _ = run_job("")  # the console's fake job carries no metadata
 
     assert session.current_agent.profile.id == restaurant.pk
+
+
+class TestTheCallsRecord:
+    """The worker writes the course of the call to the row the web side made for its room."""
+
+    @pytest.fixture
+    def call(self, restaurant) -> Call:
+        return Call.objects.create(restaurant=restaurant, room_name=ROOM, dispatch_id="AD_1", participant_identity="diner-1")
+
+    def test_a_call_the_diner_hangs_up_is_ended_with_its_times(self, restaurant, call):
+        before = timezone.now()
+
+        run_job(f'{{"restaurant_id": {restaurant.pk}}}', diner_after=0.2, settle=0.3)
+
+        call.refresh_from_db()
+        assert (call.status, call.end_reason) == (Call.Status.ENDED, Call.EndReason.DINER_HUNG_UP)
+        assert before <= call.agent_joined_at < call.diner_joined_at <= call.ended_at <= timezone.now()
+        assert call.duration == round((call.ended_at - call.diner_joined_at).total_seconds())
+
+    def test_a_call_nobody_came_to_is_failed(self, restaurant, call, settings):
+        settings.AGENT_NO_SHOW_TIMEOUT = 0.2
+
+        run_job(f'{{"restaurant_id": {restaurant.pk}}}', diner_after=None, hang_up=False)
+
+        call.refresh_from_db()
+        assert (call.status, call.end_reason) == (Call.Status.FAILED, Call.EndReason.NO_DINER)
+        assert call.agent_joined_at is not None and call.diner_joined_at is None and call.duration is None
+
+    def test_a_call_that_reaches_the_time_limit_is_ended_with_a_goodbye(self, restaurant, call, settings):
+        settings.AGENT_MAX_CALL_DURATION = 0.3
+        deleted: list[str] = []
+
+        _, history, _ = run_job(f'{{"restaurant_id": {restaurant.pk}}}', settle=0.6, hang_up=False,
+                                deleted_rooms=deleted)  # fmt: skip
+
+        assert history == ["Welcome to Trattoria Test. How can I help you?", worker.TIME_LIMIT_GOODBYE]
+        assert deleted == [ROOM]
+        call.refresh_from_db()
+        assert (call.status, call.end_reason) == (Call.Status.ENDED, Call.EndReason.TIME_LIMIT)
+
+    def test_a_database_that_refuses_the_record_does_not_stop_the_call(self, restaurant, caplog):
+        from django.db import connection
+
+        with connection.cursor() as cursor:  # the calls table is gone (rolled back after the test): writes fail
+            cursor.execute(f"DROP TABLE {Call._meta.db_table}")
+
+        with caplog.at_level(logging.WARNING, logger="maitre.agent"):
+            _, history, reasons = run_job(f'{{"restaurant_id": {restaurant.pk}}}')
+
+        assert history == ["Welcome to Trattoria Test. How can I help you?"]
+        assert reasons == []
+        warnings = [r for r in caplog.records if r.name == "maitre.agent"]
+        assert [r.getMessage().split(":")[1].strip() for r in warnings] == [
+            "call_agent_joined not recorded", "call_diner_joined not recorded", "call_end not recorded",
+        ]  # fmt: skip
+        assert all(r.exc_info is None for r in warnings)  # one line each, no traceback
