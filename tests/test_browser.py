@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -149,24 +150,73 @@ def test_talk_posts_to_the_endpoint_and_shows_connecting(trattoria, livekit, liv
     assert json.loads(livekit.dispatches[0].request.metadata) == {"restaurant_id": trattoria.pk}
 
 
-def test_an_unreachable_livekit_shows_the_sentence_and_talk_works_again(trattoria, settings, live_server, page):
+def test_an_unreachable_livekit_shows_the_sentence_and_a_retry_after_the_wait(trattoria, settings, live_server, page):
     settings.LIVEKIT_URL = f"ws://127.0.0.1:{closed_port()}"
     settings.LIVEKIT_API_KEY = API_KEY
     settings.LIVEKIT_API_SECRET = API_SECRET
     posts = connection_posts(page)
+    page.clock.install()
     page.goto(f"{live_server.url}/r/{trattoria.slug}/")
-    talk = page.get_by_role("button", name="Talk to us")
     status = page.locator("#call-status")
 
-    talk.click()
+    page.get_by_role("button", name="Talk to us").click()
 
     expect(status).to_have_text("The voice service is not reachable right now. Please try again in a moment.")
-    expect(talk).to_be_enabled()
+    retry = page.locator("#retry-button")
+    expect(retry).to_have_text("Retry in 10 s")  # the server's Retry-After
+    expect(retry).to_be_disabled()
+    page.clock.fast_forward(10_000)
+    expect(retry).to_have_text("Retry")
     # ...and it really works again: a second click posts again and gets the same clear answer.
-    talk.click()
-    expect(status).to_have_text(re.compile("not reachable"))
-    expect(talk).to_be_enabled()
+    retry.click()
+    expect(retry).to_have_text("Retry in 10 s")
     assert len(posts) == 2
+
+
+@pytest.fixture
+def one_line_taken(db_with_seeds) -> Restaurant:
+    """A trattoria that takes one call at a time, with a call going on."""
+    from dispatch.models import Call
+
+    trattoria = make_restaurant(max_concurrent_calls=1)
+    Call.objects.create(restaurant=trattoria, room_name="restaurant-0-busy", participant_identity="diner-0")
+    return trattoria
+
+
+def test_busy_lines_say_so_and_offer_a_retry_once_the_wait_is_over(one_line_taken, livekit, live_server, page):
+    page.clock.install()
+    page.goto(f"{live_server.url}/r/{one_line_taken.slug}/")
+    status = page.locator("#call-status")
+    retry = page.locator("#retry-button")
+
+    page.get_by_role("button", name="Talk to us").click()
+
+    expect(status).to_have_text("All our lines are busy. Please try again in 30 seconds.")
+    expect(retry).to_have_text("Retry in 30 s")
+    expect(retry).to_be_disabled()
+    expect(page.get_by_role("button", name="Talk to us")).to_be_hidden()
+    page.clock.fast_forward(12_000)
+    expect(retry).to_have_text("Retry in 18 s")
+    page.clock.fast_forward(18_000)
+    expect(retry).to_be_enabled()
+    assert livekit.requests == []  # no room, no dispatch for a busy restaurant
+
+
+def test_too_many_calls_from_one_diner_say_when_to_try_again(trattoria, livekit, settings, live_server, page):
+    settings.CALL_RATE_LIMITS = ["1/m"]
+    page.clock.install()
+    page.goto(f"{live_server.url}/r/{trattoria.slug}/")
+    status = page.locator("#call-status")
+    page.get_by_role("button", name="Talk to us").click()
+    # The fake cannot take the browser's websocket: this first call fails after the endpoint said yes.
+    expect(status).to_have_text(re.compile("^Could not reach the voice service"), timeout=15_000)
+
+    page.get_by_role("button", name="Retry").click()
+
+    expect(status).to_have_text(re.compile(r"^You have started a lot of calls\. Please try again in \d+ seconds?\.$"))
+    wait = int(re.search(r"in (\d+) second", status.inner_text())[1])
+    expect(page.locator("#retry-button")).to_have_text(f"Retry in {wait} s")
+    assert len(livekit.dispatches) == 1
 
 
 def test_a_failed_room_connect_shows_could_not_reach_with_retry(trattoria, livekit, live_server, page):
@@ -365,20 +415,34 @@ def test_a_call_shows_agent_state_transcript_and_typed_questions(trattoria, live
     expect(page.get_by_role("button", name="Talk to us")).to_be_enabled()
 
 
-def test_an_agent_that_never_joins_is_reported_with_retry(trattoria, livekit, live_server, page):
+def test_an_agent_that_never_joins_means_the_lines_are_busy(trattoria, livekit, settings, live_server, page):
+    settings.AGENT_JOIN_TIMEOUT = 4  # a deployment's setting reaches the page
     use_fake_livekit_client(page)
     page.clock.install()
     page.goto(f"{live_server.url}/r/{trattoria.slug}/")
     status = page.locator("#call-status")
+    reports = []
+    page.on("request", lambda r: reports.append(r) if "/api/calls/no-agent" in r.url else None)
 
     page.get_by_role("button", name="Talk to us").click()
     expect(status).to_have_text("Connected. Waiting for the agent…")
-    page.clock.fast_forward(14_000)
+    page.clock.fast_forward(3_500)
     expect(status).to_have_text("Connected. Waiting for the agent…")
-    page.clock.fast_forward(2_000)
+    page.clock.fast_forward(1_000)
 
-    expect(status).to_have_text("The agent did not join. Please try again.")
-    page.get_by_role("button", name="Retry").click()  # hang up, then a fresh call
+    expect(status).to_have_text("All our lines are busy. Please try again in a moment.")
+    assert page.evaluate("window.fakeLiveKit.rooms[0].gone") is True  # the page left the room
+    token = page.evaluate("window.fakeLiveKit.rooms[0].token")
+    expect(page.get_by_role("button", name="Hang up")).to_be_hidden()
+    # The server heard it: it recorded the failure and deleted the room.
+    page.wait_for_function("() => true")  # let the keepalive request go out
+    assert [r.headers["authorization"] for r in reports] == [f"Bearer {token}"]
+    deadline = time.monotonic() + 5
+    while not livekit.deleted_rooms and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert livekit.deleted_rooms == [livekit.dispatches[0].request.room]
+
+    page.get_by_role("button", name="Retry").click()  # a fresh call
 
     expect(status).to_have_text("Connected. Waiting for the agent…")
     assert page.evaluate("window.fakeLiveKit.rooms.map((r) => r.gone === true)") == [True, False]

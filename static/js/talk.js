@@ -1,9 +1,9 @@
 // The "Talk to us" widget on a restaurant's page (templates/restaurants/_talk.html).
 // Flow: POST /api/connection-details -> {serverUrl, participantToken} -> join the LiveKit room, where the
 // agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
-import { ConnectionState, Room, RoomEvent, Track } from "livekit-client";
-
-const AGENT_JOIN_TIMEOUT_MS = 15000;
+// livekit-client is imported by its path next to this file's (static/vendor/), so the page needs no inline
+// import map and its Content-Security-Policy can forbid inline scripts.
+import { ConnectionState, Room, RoomEvent, Track } from "../vendor/livekit-client/livekit-client.esm.mjs";
 // Names used by livekit-agents; livekit-client defines no constants for them.
 const AGENT_STATE = "lk.agent.state";
 const TOPIC_TRANSCRIPTION = "lk.transcription";
@@ -30,10 +30,14 @@ const chatInput = $("chat-input");
 const audioBox = $("agent-audio");
 
 const restaurantName = widget.dataset.restaurantName;
+// LiveKit drops a dispatch when no worker has room, and says nothing: the agent not joining is the only sign.
+const AGENT_JOIN_TIMEOUT_MS = Number(widget.dataset.agentJoinTimeoutMs);
+const LINES_BUSY = "All our lines are busy. Please try again in a moment.";
 let room = null; // the current call's Room; handlers of an older call compare against it and bail out
 let agent = null; // the agent's RemoteParticipant once it has joined
 let agentTimer = null;
 let pendingTexts = []; // typed before the agent could read them; sent when it is ready
+let retryTimer = null; // counts down on the Retry button while the server asks us to wait
 const segments = new Map(); // lk.segment_id -> transcript line
 
 function setStatus(text, state) {
@@ -41,17 +45,34 @@ function setStatus(text, state) {
   statusEl.dataset.state = state;
 }
 
-// One place decides which buttons show, so every state leaves the widget usable.
+// One place decides which buttons show, so every state leaves the widget usable. `retry` is true, or the
+// seconds the Retry button stays disabled, counting down (the server's Retry-After).
 function showButtons({ talk = false, retry = false, hangup = false }) {
+  clearInterval(retryTimer);
   talkButton.hidden = !talk;
   talkButton.disabled = !talk;
   retryButton.hidden = !retry;
+  retryButton.disabled = false;
+  retryButton.textContent = "Retry";
   hangupButton.hidden = !hangup;
+  if (typeof retry === "number" && retry > 0) countDown(retry);
   // If the focused button just disappeared, keep keyboard focus in the widget.
   const active = document.activeElement;
   if (!active || active === document.body || active.hidden) {
     [retryButton, talkButton, hangupButton].find((b) => !b.hidden)?.focus();
   }
+}
+
+function countDown(seconds) {
+  const until = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    retryButton.disabled = left > 0;
+    retryButton.textContent = left > 0 ? `Retry in ${left} s` : "Retry";
+    if (left <= 0) clearInterval(retryTimer);
+  };
+  tick();
+  retryTimer = setInterval(tick, 1000);
 }
 
 async function startCall() {
@@ -66,8 +87,10 @@ async function startCall() {
   try {
     details = await fetchConnectionDetails();
   } catch (err) {
-    setStatus(err.message, "error");
-    showButtons({ talk: true });
+    setStatus(err.message, err.retryAfter ? "busy" : "error");
+    // Busy or rate-limited: the sentence says when; the Retry button waits that long.
+    if (err.retryAfter) showButtons({ retry: err.retryAfter });
+    else showButtons({ talk: true });
     return;
   }
 
@@ -101,8 +124,10 @@ async function startCall() {
   setStatus("Connected. Waiting for the agent…", "waiting");
   agentTimer = setTimeout(() => {
     if (room === thisRoom && !agent) {
-      setStatus("The agent did not join. Please try again.", "no-agent");
-      showButtons({ retry: true, hangup: true });
+      reportNoAgent(details.participantToken);
+      endCall();
+      setStatus(LINES_BUSY, "no-agent");
+      showButtons({ retry: true });
     }
   }, AGENT_JOIN_TIMEOUT_MS);
   // The agent may already be in the room when we arrive.
@@ -112,7 +137,18 @@ async function startCall() {
   await turnOnMicrophone(thisRoom);
 }
 
-// The endpoint's error sentences are written for diners: show them as they are.
+// Tell the server this call failed for want of an agent: it records that and deletes the room. Best effort.
+function reportNoAgent(token) {
+  fetch(widget.dataset.noAgentEndpoint, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "X-CSRFToken": widget.dataset.csrfToken },
+    credentials: "same-origin",
+    keepalive: true,
+  }).catch((err) => console.warn("could not report the missing agent", err));
+}
+
+// The endpoint's error sentences are written for diners: show them as they are. An error carries
+// `retryAfter` (seconds) when the server said how long to wait (429 too many calls, 503 lines busy).
 async function fetchConnectionDetails() {
   let response;
   try {
@@ -127,7 +163,9 @@ async function fetchConnectionDetails() {
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(body.error || `Something went wrong (error ${response.status}). Please try again.`);
+    const err = new Error(body.error || `Something went wrong (error ${response.status}). Please try again.`);
+    err.retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    throw err;
   }
   return body;
 }
