@@ -1,8 +1,11 @@
 """The worker's job metadata parser: only {"restaurant_id": <positive int>} names a restaurant."""
 
-import pytest
+import json
 
-from agent_worker.metadata import InvalidJobMetadata, parse_job_metadata, preview
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from agent_worker.metadata import MAX_ID, InvalidJobMetadata, parse_job_metadata, preview
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,12 @@ def test_it_reads_the_restaurant_id(raw, restaurant_id):
         ('{"restaurant_id": null}', "not a positive integer"),
         ('{"restaurant_id": 0}', "not a positive integer"),
         ('{"restaurant_id": -2}', "not a positive integer"),
+        ('{"restaurant_id": 9223372036854775808}', "too large"),  # 2**63: past any database key
+        ('{"restaurant_id": 1' + "0" * 4000 + "}", "too large"),
+        ("[" * 100_000 + "]" * 100_000, "longer than 4096 characters"),
+        ('{"a": ' + "[" * 2000 + "]" * 2000 + "}", "not JSON"),  # short, but nested past the parser's depth
+        ('{"restaurant_id": NaN}', "not a positive integer"),
+        ('{"restaurant_id": 1e400}', "not a positive integer"),
     ],
 )
 def test_it_refuses_metadata_that_names_no_restaurant(raw, reason):
@@ -44,3 +53,56 @@ def test_the_log_preview_is_quoted_and_truncated():
     long = preview("x" * 5000)
     assert len(long) < 130
     assert long.endswith("...'")
+
+
+def test_the_largest_database_id_is_accepted():
+    assert parse_job_metadata(json.dumps({"restaurant_id": MAX_ID})) == MAX_ID
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    max_leaves=12,
+)
+
+
+def parses_or_refuses(raw: str) -> None:
+    """parse_job_metadata gives a restaurant id that is really in `raw`, or raises its own error, never another."""
+    try:
+        restaurant_id = parse_job_metadata(raw)
+    except InvalidJobMetadata as exc:
+        assert str(exc)  # one sentence saying why
+    else:
+        assert isinstance(restaurant_id, int) and 1 <= restaurant_id <= MAX_ID
+        assert json.loads(raw)["restaurant_id"] == restaurant_id
+
+
+# Several thousand strings in all, each test drawing the kind it names.
+@settings(max_examples=2000, deadline=None)
+@given(raw=st.text())
+def test_any_text_at_all(raw):
+    parses_or_refuses(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=JSON_VALUES.map(json.dumps))
+def test_well_formed_json_of_any_shape(raw):
+    parses_or_refuses(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=st.fixed_dictionaries({"restaurant_id": JSON_VALUES}, optional={"channel": JSON_VALUES}).map(json.dumps))
+def test_the_right_key_with_any_value(raw):
+    parses_or_refuses(raw)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    raw=st.one_of(
+        st.integers().map(lambda n: json.dumps({"restaurant_id": n})),  # huge and negative numbers
+        st.integers(1, 6000).map(lambda depth: "[" * depth + "]" * depth),
+        st.integers(1, 6000).map(lambda depth: '{"restaurant_id": ' + '{"a": ' * depth + "1" + "}" * depth + "}"),
+    )
+)
+def test_huge_numbers_and_deep_nesting(raw):
+    parses_or_refuses(raw)
