@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from livekit.agents import Agent, function_tool
-from pydantic import Field
+from livekit.agents import Agent, ToolError, function_tool
+from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from restaurants.models import DietaryTag
 
@@ -24,7 +24,50 @@ from .db import run_orm
 
 logger = logging.getLogger("maitre.agent")
 
-DietaryNeed = Literal[DietaryTag.CODES]  # the model may ask for exactly the seeded tags
+
+def say_instead(sentence: str) -> WrapValidator:
+    """A tool argument's validation that answers a value of the wrong type or outside its choices with
+    ToolError(`sentence`), which the model hears and can relay, instead of pydantic's ValidationError, which
+    the framework logs as a traceback and tells the model only "An internal error occurred"."""
+
+    def validate(value, handler: ValidatorFunctionWrapHandler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ToolError(sentence) from None
+
+    return WrapValidator(validate)
+
+
+# Length limits are in the descriptions, not the schema (`maxLength` is not in every provider's strict
+# dialect): answers.py enforces them with a sentence.
+LocalDate = Annotated[
+    str | None,
+    Field(description='Local date: "today", "tomorrow" or ISO, e.g. 2026-12-24, from yesterday to a year ahead; '
+          "null for now."),  # fmt: skip
+    say_instead(answers.UNCLEAR_DAY),
+]
+LocalTime = Annotated[
+    str | None,
+    Field(description="Local time, 24-hour HH:MM, e.g. 19:30; null for now (or, with a date, that day's hours)."),
+    say_instead(answers.UNCLEAR_TIME),
+]
+SectionName = Annotated[
+    str | None,
+    Field(description=f'A menu section name such as "Starters" (at most {answers.MAX_SECTION_CHARS} characters), '
+          "or null for the whole menu."),  # fmt: skip
+    say_instead(answers.UNCLEAR_SECTION),
+]
+DietaryNeed = Annotated[
+    Literal[DietaryTag.CODES] | None,  # the model may ask for exactly the seeded tags
+    Field(description="Only dishes the kitchen tagged for this need, or null."),
+    say_instead(answers.UNKNOWN_DIETARY_NEED),
+]
+DishName = Annotated[
+    str | None,  # optional only so that a call without it gets a sentence, not the framework's error
+    Field(description=f'The dish as the diner named it, e.g. "margherita" (at most {answers.MAX_DISH_CHARS} characters).'),
+    say_instead(answers.UNCLEAR_DISH),
+]
 
 
 def language_name(tag: str) -> str:
@@ -86,17 +129,7 @@ class RestaurantAgent(Agent):
         return await run_orm(answers.opening_hours, self.profile.id)
 
     @function_tool
-    async def check_open(
-        self,
-        date: Annotated[
-            str | None,
-            Field(description='Local date: "today", "tomorrow" or ISO, e.g. 2026-12-24; null for now.'),
-        ] = None,
-        time: Annotated[
-            str | None,
-            Field(description="Local time, 24-hour HH:MM, e.g. 19:30; null for now (or, with a date, that day's hours)."),
-        ] = None,
-    ) -> str:
+    async def check_open(self, date: LocalDate = None, time: LocalTime = None) -> str:
         """Check whether the restaurant is open right now or at a particular local date and time, and when it
         closes or next opens. Special days and holidays are included.
 
@@ -119,15 +152,7 @@ class RestaurantAgent(Agent):
         return await run_orm(answers.address, self.profile.id)
 
     @function_tool
-    async def get_menu(
-        self,
-        section: Annotated[
-            str | None, Field(description='A menu section name such as "Starters", or null for the whole menu.')
-        ] = None,
-        dietary_need: Annotated[
-            DietaryNeed | None, Field(description="Only dishes the kitchen tagged for this need, or null.")
-        ] = None,
-    ) -> str:
+    async def get_menu(self, section: SectionName = None, dietary_need: DietaryNeed = None) -> str:
         """List dishes with their prices, for the whole menu, one section, and/or one dietary need.
 
         Call when the diner asks what there is to eat or drink, what is in a section ("what desserts do you
@@ -141,9 +166,7 @@ class RestaurantAgent(Agent):
         return await run_orm(answers.menu, self.profile.id, section, dietary_need)
 
     @function_tool
-    async def find_menu_item(
-        self, name: Annotated[str, Field(description='The dish as the diner named it, e.g. "margherita".')]
-    ) -> str:
+    async def find_menu_item(self, name: DishName = None) -> str:
         """Look up one dish by name: price, description, dietary tags, allergens (and whether the kitchen has
         confirmed them) and whether it is available today.
 

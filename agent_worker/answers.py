@@ -16,10 +16,26 @@ from django.conf import settings
 from livekit.agents import ToolError
 
 from restaurants import hours
-from restaurants.models import DietaryTag, MenuItem, Restaurant, TurnTaking
+from restaurants.models import DietaryTag, MenuItem, MenuSection, Restaurant, TurnTaking
 
 # Enough for the LLM to name the dishes; it summarises for speech.
 MAX_ITEMS_LISTED = 60
+
+# The longest text each tool argument may hold (the tools' descriptions tell the model): as long as the
+# longest name staff can enter, or a spoken date or time.
+MAX_SECTION_CHARS = MenuSection._meta.get_field("name").max_length
+MAX_DISH_CHARS = MenuItem._meta.get_field("name").max_length
+MAX_DATE_CHARS = MAX_TIME_CHARS = 20
+# check_open answers for local dates from yesterday (a question just after midnight) to a year ahead.
+EARLIEST_DAY, LATEST_DAY = dt.timedelta(days=-1), dt.timedelta(days=366)
+
+# What the agent hears when it sends an argument the tools cannot use: sentences it can say to the diner.
+UNCLEAR_DAY = "I didn't catch which day you mean. Could you say the date again?"
+DAY_OUT_OF_RANGE = "I can check the opening hours from yesterday up to a year ahead. Which day do you mean?"
+UNCLEAR_TIME = "I didn't catch the time. Could you say it again?"
+UNCLEAR_SECTION = "I didn't catch which part of the menu you mean."
+UNCLEAR_DISH = "Which dish would you like to know about?"
+UNKNOWN_DIETARY_NEED = f"I can only check these dietary needs: {', '.join(DietaryTag.CODES)}."
 
 
 @dataclass(frozen=True)
@@ -90,20 +106,26 @@ CLOCK_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?(?:\s*([ap])\.?\s*m\.?)?$",
 
 
 def _parse_date(value: str, today: dt.date) -> dt.date:
-    """A local date from an ISO date (2026-12-24), "today" or "tomorrow"."""
+    """A local date from an ISO date (2026-12-24), "today" or "tomorrow", from yesterday to a year after
+    `today`. Raises ToolError for anything else."""
+    if len(value) > MAX_DATE_CHARS:
+        raise ToolError(UNCLEAR_DAY)
     text = value.strip().lower()
     if text in ("today", "tomorrow"):
         return today + dt.timedelta(days=text == "tomorrow")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ToolError("I didn't catch which day you mean. Could you say the date again?") from None
+        raise ToolError(UNCLEAR_DAY) from None
+    if not today + EARLIEST_DAY <= day <= today + LATEST_DAY:
+        raise ToolError(DAY_OUT_OF_RANGE)
+    return day
 
 
 def _parse_time(value: str) -> tuple[dt.time, int]:
     """A local clock time and how many days after its date it falls: "19:30" and "7:30 pm" -> (19:30, 0);
     "24:00", midnight at the end of the day -> (00:00, 1)."""
-    if match := CLOCK_TIME.match(value.strip()):
+    if len(value) <= MAX_TIME_CHARS and (match := CLOCK_TIME.match(value.strip())):
         hour, minute, half = int(match[1]), int(match[2] or 0), (match[3] or "").lower()
         if half and 1 <= hour <= 12:
             hour = hour % 12 + (12 if half == "p" else 0)
@@ -111,7 +133,7 @@ def _parse_time(value: str) -> tuple[dt.time, int]:
             return dt.time(0), 1
         if hour < 24 and minute < 60:
             return dt.time(hour, minute), 0
-    raise ToolError("I didn't catch the time. Could you say it again?")
+    raise ToolError(UNCLEAR_TIME)
 
 
 def _say_moment(moment: dt.datetime, today: dt.date, language: str) -> str:
@@ -122,7 +144,8 @@ def _say_moment(moment: dt.datetime, today: dt.date, language: str) -> str:
 def open_status(restaurant_id: int, date: str | None = None, time: str | None = None) -> str:
     """Open or closed now, at a local `time` today, or at local `date` + `time`; a `date` alone gives that
     day's hours. `date` is ISO (2026-12-24), "today" or "tomorrow"; `time` is 24-hour HH:MM (or 7 pm,
-    24:00); both the restaurant's local time. Raises ToolError for a date or time it cannot read."""
+    24:00); both the restaurant's local time. Raises ToolError for a date or time it cannot read, or a date
+    before yesterday or more than a year ahead."""
     r = _restaurant(restaurant_id)
     now = r.local_now()
     if date and not time:
@@ -185,12 +208,13 @@ def menu(restaurant_id: int, section: str | None = None, dietary_need: str | Non
     r = _restaurant(restaurant_id)
     chosen = None
     if section:
-        chosen = r.find_section(section)
+        chosen = r.find_section(section) if len(section) <= MAX_SECTION_CHARS else None
         if chosen is None:
             names = ", ".join(s.name for s in r.menu_sections.all())
-            raise ToolError(f"We don't have a section called {section}. Our menu sections are: {names}.")
+            heard = UNCLEAR_SECTION if len(section) > MAX_SECTION_CHARS else f"We don't have a section called {section}."
+            raise ToolError(f"{heard} Our menu sections are: {names}.")
     if dietary_need and dietary_need not in DietaryTag.CODES:
-        raise ToolError(f"I can only check these dietary needs: {', '.join(DietaryTag.CODES)}.")
+        raise ToolError(UNKNOWN_DIETARY_NEED)
     items = list(r.menu(section=chosen, dietary_need=dietary_need)[: MAX_ITEMS_LISTED + 1])
     scope = " ".join(p for p in ((dietary_need or ""), "dishes", f"in {chosen.name}" if chosen else "") if p)
     if not items:
@@ -206,10 +230,10 @@ def menu(restaurant_id: int, section: str | None = None, dietary_need: str | Non
     return f"Menu ({scope}, prices in {r.currency}): {text}"
 
 
-def menu_item(restaurant_id: int, name: str) -> str:
+def menu_item(restaurant_id: int, name: str | None) -> str:
     """Price, description, dietary tags, allergens and availability of the dishes matching `name`."""
-    if not name or not name.strip():
-        raise ToolError("Which dish would you like to know about?")
+    if not name or not name.strip() or len(name) > MAX_DISH_CHARS:
+        raise ToolError(UNCLEAR_DISH)
     r = _restaurant(restaurant_id)
     found = r.find_menu_items(name)
     if not found:
