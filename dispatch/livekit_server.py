@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
@@ -42,6 +43,21 @@ class NotADinerToken(Exception):
 def missing_settings() -> list[str]:
     """Names of the LiveKit settings that are empty, e.g. ["LIVEKIT_URL"]; [] when configured."""
     return [n for n in ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET") if not getattr(settings, n)]
+
+
+def browser_origins() -> list[str]:
+    """Where a browser's livekit-client connects for LIVEKIT_URL: its websocket and HTTP origins, e.g.
+    ["wss://maitre.livekit.cloud", "https://maitre.livekit.cloud"], plus LiveKit Cloud's other regions for a
+    *.livekit.cloud project; [] when LIVEKIT_URL is not set or not a ws(s)/http(s) URL."""
+    url = urlsplit(settings.LIVEKIT_URL)
+    secure = {"wss": True, "https": True, "ws": False, "http": False}.get(url.scheme)
+    if secure is None or not url.netloc:
+        return []
+    ws, http = ("wss", "https") if secure else ("ws", "http")
+    origins = [f"{ws}://{url.netloc}", f"{http}://{url.netloc}"]
+    if (url.hostname or "").endswith(".livekit.cloud"):
+        origins += [f"{ws}://*.livekit.cloud", f"{http}://*.livekit.cloud"]
+    return origins
 
 
 def new_room_name(restaurant_id: int) -> str:
