@@ -94,7 +94,8 @@ def restaurant(db) -> Restaurant:
 # date where the restaurant's is meant answers wrongly under one of them. What Rome reads and what the trattoria
 # shows are written down by hand, not computed by the code under test. The clock ticks from the pinned moment
 # (livekit-agents' sessions expect time to move; asyncio's timers run on the monotonic clock, which time-machine
-# leaves alone); no moment is within minutes of an opening or closing, so a ticking second changes no answer.
+# leaves alone); no moment is less than a quarter of an hour from an opening or a closing, so ticking on for the
+# length of a test changes no answer.
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -189,5 +190,6 @@ def clock(request) -> Iterator[Clock]:
 
 
 def pinned(*clocks: Clock) -> pytest.MarkDecorator:
-    """Run a test that requests `clock` under these clocks only: e.g. a slow test, or a clock not in CLOCKS."""
+    """Run a test that requests `clock` under these clocks only: a slow test, or one whose expected answers are
+    written down for a few clocks."""
     return pytest.mark.parametrize("clock", clocks, ids=[c.id for c in clocks], indirect=True)
