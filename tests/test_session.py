@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from calendar import TUESDAY
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 from livekit.agents import AgentSession
 
 from agent_worker.agent import RestaurantAgent
 from agent_worker.answers import load_profile
 from restaurants.models import MenuItem
+from tests.conftest import MONDAY_NIGHT_UTC, pinned
 from tests.fakes.llm import FALLBACK, Rule, ScriptedLLM
 
 pytestmark = pytest.mark.django_db
 
 TOOLS = ["check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours"]
-
-
-def next_tuesday() -> str:
-    today = timezone.now().date()
-    return (today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat()
 
 
 def converse(restaurant, model: ScriptedLLM, *questions: str):
@@ -41,8 +36,9 @@ async def _profile(restaurant_id):
     return await run_orm(load_profile, restaurant_id)
 
 
-def test_a_question_about_hours_calls_check_open_and_answers_from_the_database(restaurant):
-    tuesday = next_tuesday()
+@pinned(MONDAY_NIGHT_UTC)  # the answer names no day but the one asked about: one clock is enough
+def test_a_question_about_hours_calls_check_open_and_answers_from_the_database(clock, restaurant):
+    tuesday = clock.next(TUESDAY).isoformat()
     model = ScriptedLLM(Rule("tuesday", "check_open", {"date": tuesday, "time": "20:00"}))
 
     [result] = converse(restaurant, model, "Are you open on Tuesday at 8 pm?")
@@ -100,7 +96,7 @@ def test_a_bad_argument_comes_back_as_a_sentence_the_agent_can_say(restaurant):
     assert "Our menu sections are: Antipasti, Pizze." in reply
 
 
-def test_the_model_gets_the_five_tools_and_the_restaurants_rules(restaurant):
+def test_the_model_gets_the_five_tools_and_the_restaurants_rules(clock, restaurant):
     model = ScriptedLLM()
 
     [result] = converse(restaurant, model, "Tell me a joke")
@@ -111,6 +107,6 @@ def test_the_model_gets_the_five_tools_and_the_restaurants_rules(restaurant):
     assert "Trattoria Test" in instructions and "Roman trattoria" in instructions
     assert "Never invent or guess opening hours, prices, dishes, ingredients or allergens" in instructions
     assert "English (United Kingdom) (en-GB)" in instructions
-    rome_today = {timezone.now().astimezone(restaurant.tz).date() - dt.timedelta(days=d) for d in (0, 1)}  # midnight
-    assert any(f"it was {day:%A} {day.isoformat()} there" in instructions for day in rome_today)
+    today = clock.today
+    assert f"local time, Europe/Rome; when this call started it was {today:%A} {today} there" in instructions
     assert result.expect[-1].event().item.text_content == FALLBACK

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from calendar import MONDAY, SATURDAY, TUESDAY
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 from livekit.agents import ToolError
 
 from agent_worker.agent import RestaurantAgent
@@ -30,11 +30,6 @@ def call(agent: RestaurantAgent, tool: str, **kwargs) -> str:
     return async_to_sync(ask)()
 
 
-def next_weekday(weekday: int) -> dt.date:
-    today = timezone.now().date()
-    return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
-
-
 def test_the_agent_offers_exactly_the_five_tools(agent):
     assert sorted(t.info.name for t in agent.tools) == [
         "check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours",
@@ -50,63 +45,63 @@ class TestOpeningHours:
         assert "12:00 to 14:30 (Lunch)" in text
         assert "19:00 to 01:30 (past midnight) (Dinner)" in text
 
-    def test_a_special_day_added_in_admin_is_told_on_the_next_question(self, agent, restaurant):
-        day = next_weekday(2)
+    def test_a_special_day_added_in_admin_is_told_on_the_next_question(self, clock, agent, restaurant):
+        tomorrow = clock.today + dt.timedelta(days=1)
         assert "Special days" not in call(agent, "get_opening_hours")
 
-        SpecialDay.objects.create(restaurant=restaurant, date=day, is_closed=True, note="Staff holiday")
+        SpecialDay.objects.create(restaurant=restaurant, date=tomorrow, is_closed=True, note="Staff holiday")
 
-        assert f"({day.isoformat()}): closed, Staff holiday" in call(agent, "get_opening_hours")
+        assert call(agent, "get_opening_hours").endswith(
+            f" Special days coming up: tomorrow ({tomorrow.isoformat()}): closed, Staff holiday."
+        )
 
 
 class TestCheckOpen:
-    def test_open_at_a_local_date_and_time(self, agent):
-        tuesday = next_weekday(1).isoformat()
+    def test_open_at_a_local_date_and_time(self, clock, agent):
+        tuesday = clock.next(TUESDAY).isoformat()
 
         text = call(agent, "check_open", date=tuesday, time="13:15")
 
-        assert text.startswith(f"Open at 13:15 on Tuesday {tuesday}, until 14:30")
+        assert text == f"Open at 13:15 on Tuesday {tuesday}, until 14:30."
 
-    def test_closed_between_services_says_when_it_opens(self, agent):
-        tuesday = next_weekday(1).isoformat()
+    def test_closed_between_services_says_when_it_opens(self, clock, agent):
+        tuesday = clock.next(TUESDAY)
+        # The day is said from Rome's today: the next Tuesday is tomorrow, a weekday this week, or a week away.
+        said = {1: "tomorrow", 7: f"Tuesday {tuesday.day} {tuesday:%B}"}.get((tuesday - clock.today).days, "Tuesday")
 
-        text = call(agent, "check_open", date=tuesday, time="16:00")
+        text = call(agent, "check_open", date=tuesday.isoformat(), time="16:00")
 
-        assert text.startswith(f"Closed at 16:00 on Tuesday {tuesday}. Next opening: ")
-        assert text.endswith(f" at 19:00 ({tuesday}).")
-        assert "today" not in text  # that Tuesday is not today: days are said from the real today
+        assert text == f"Closed at 16:00 on Tuesday {tuesday}. Next opening: {said} at 19:00 ({tuesday})."
 
-    def test_today_tomorrow_24_00_and_12_hour_times_are_understood(self, agent, restaurant):
-        today = restaurant.local_now().date()
-        tomorrow = today + dt.timedelta(days=1)
+    def test_today_tomorrow_24_00_and_12_hour_times_are_understood(self, clock, agent):
+        today, tomorrow = clock.today, clock.today + dt.timedelta(days=1)
 
-        assert f"on {tomorrow:%A} {tomorrow.isoformat()}" in call(agent, "check_open", date="tomorrow", time="7:30 pm")
+        assert f"at 19:30 on {tomorrow:%A} {tomorrow}" in call(agent, "check_open", date="tomorrow", time="7:30 pm")
         assert call(agent, "check_open", date="Tomorrow", time="19:30") == call(
             agent, "check_open", date=tomorrow.isoformat(), time="19:30"
         )
-        assert call(agent, "check_open", date="today").startswith(f"{today:%A} {today.isoformat()}: ")
+        assert call(agent, "check_open", date="today").startswith(f"{today:%A} {today}: ")
         # Midnight at the end of a day is 00:00 the next day.
-        midnight = call(agent, "check_open", date="today", time="24:00")
-        assert f"at 00:00 on {tomorrow:%A} {tomorrow.isoformat()}" in midnight
-        assert "at 12:00 on" in call(agent, "check_open", time="12 p.m.")
+        assert f"at 00:00 on {tomorrow:%A} {tomorrow}" in call(agent, "check_open", date="today", time="24:00")
+        assert f"at 12:00 on {today:%A} {today}" in call(agent, "check_open", time="12 p.m.")
 
-    def test_after_midnight_belongs_to_fridays_late_service(self, agent):
-        saturday = next_weekday(5).isoformat()
+    def test_after_midnight_belongs_to_fridays_late_service(self, clock, agent):
+        saturday = clock.next(SATURDAY)
 
-        assert call(agent, "check_open", date=saturday, time="01:00").startswith("Open at 01:00")
-        assert call(agent, "check_open", date=saturday, time="02:00").startswith("Closed at 02:00")
+        assert call(agent, "check_open", date=saturday.isoformat(), time="01:00") == (
+            f"Open at 01:00 on Saturday {saturday}, until 01:30."
+        )
+        closed = call(agent, "check_open", date=saturday.isoformat(), time="02:00")
+        assert closed.startswith(f"Closed at 02:00 on Saturday {saturday}. Next opening: ")
+        assert closed.endswith(f" at 12:00 ({saturday}).")
 
-    def test_a_date_alone_gives_that_days_hours(self, agent):
-        monday = next_weekday(0)
+    def test_a_date_alone_gives_that_days_hours(self, clock, agent):
+        monday = clock.next(MONDAY)
 
         assert call(agent, "check_open", date=monday.isoformat()) == f"Monday {monday.isoformat()}: closed (local time)."
 
-    def test_now_names_the_local_time_it_checked(self, agent):
-        now = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=0)))
-        text = call(agent, "check_open")
-
-        assert text.startswith(("Open now (", "Closed now ("))
-        assert now.date().isoformat() in text or (now + dt.timedelta(days=1)).date().isoformat() in text
+    def test_now_is_the_restaurants_local_date_and_time(self, clock, agent):
+        assert call(agent, "check_open") == clock.now_answer
 
     @pytest.mark.parametrize("kwargs", [{"date": "next friday", "time": "19:00"}, {"date": "2026-02-30"}, {"time": "evening"}, {"time": "25:00"},
      {"time": "19:75"}])
