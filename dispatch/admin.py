@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from restaurants.admin_base import RestaurantScopedAdmin
+
 from .models import Call
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "restaurant", "room_name", "dispatch_id"]
     list_filter = ["restaurant"]
     list_select_related = ["restaurant"]

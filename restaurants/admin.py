@@ -1,5 +1,8 @@
 """Admin for restaurant staff: a restaurant with its hours and menu sections on one page; dishes in a list
-where availability is one click ("86" a dish)."""
+where availability is one click ("86" a dish). Every admin here is scoped to the staff member's restaurants
+(`RestaurantScopedAdmin`); only superusers create restaurants and pick their staff."""
+
+from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin
@@ -9,8 +12,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
+from django.utils.translation import ngettext
 
 from . import hours
+from .admin_base import RestaurantScopedAdmin
 from .models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
 
 
@@ -44,20 +50,20 @@ class ServicePeriodFormSet(forms.BaseInlineFormSet):
             )
 
 
-class ServicePeriodInline(admin.TabularInline):
+class ServicePeriodInline(RestaurantScopedAdmin, admin.TabularInline):
     model = ServicePeriod
     formset = ServicePeriodFormSet
     fields = ["weekday", "opens", "closes", "label"]
     extra = 0
 
 
-class SpecialDayInline(admin.TabularInline):
+class SpecialDayInline(RestaurantScopedAdmin, admin.TabularInline):
     model = SpecialDay
     fields = ["date", "is_closed", "opens", "closes", "note"]
     extra = 0
 
 
-class MenuSectionInline(admin.TabularInline):
+class MenuSectionInline(RestaurantScopedAdmin, admin.TabularInline):
     model = MenuSection
     fields = ["name", "position"]
     extra = 0
@@ -65,7 +71,8 @@ class MenuSectionInline(admin.TabularInline):
 
 
 @admin.register(Restaurant)
-class RestaurantAdmin(admin.ModelAdmin):
+class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+    restaurant_path = "pk"
     list_display = ["name", "cuisine", "city", "time_zone", "language", "is_active", "opening_status"]
     list_filter = ["is_active", "country", "cuisine"]
     list_editable = ["is_active"]
@@ -77,21 +84,32 @@ class RestaurantAdmin(admin.ModelAdmin):
         ("Where", {"fields": ["street_address", "postal_code", "city", "country", "phone", "time_zone"]}),
         ("Voice agent", {"fields": ["language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions"]}),
     ]
+    filter_horizontal = ["staff"]
+
+    def get_fieldsets(self, request, obj=None):
+        if not request.user.is_superuser:
+            return self.fieldsets
+        return [*self.fieldsets, ("Staff", {"fields": ["staff"]})]
+
+    def has_add_permission(self, request) -> bool:
+        # A restaurant a staff member created would belong to nobody (staff are picked by superusers).
+        return request.user.is_superuser
 
     @admin.display(description="Now")
     def opening_status(self, obj: Restaurant) -> str:
         return obj.status_text()
 
 
-class MenuItemInline(admin.TabularInline):
+class MenuItemInline(RestaurantScopedAdmin, admin.TabularInline):
     model = MenuItem
+    restaurant_path = "section__restaurant"
     fields = ["name", "price", "is_available", "position"]
     extra = 0
     show_change_link = True
 
 
 @admin.register(MenuSection)
-class MenuSectionAdmin(admin.ModelAdmin):
+class MenuSectionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "restaurant", "position"]
     list_filter = ["restaurant"]
     list_select_related = ["restaurant"]
@@ -100,7 +118,8 @@ class MenuSectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MenuItem)
-class MenuItemAdmin(admin.ModelAdmin):
+class MenuItemAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+    restaurant_path = "section__restaurant"
     list_display = ["name", "section_name", "restaurant_name", "price_text", "availability", "allergens_confirmed"]
     list_filter = ["section__restaurant", "section", "is_available", "dietary_tags", "allergens_confirmed"]
     list_select_related = ["section__restaurant"]
@@ -149,12 +168,10 @@ class MenuItemAdmin(admin.ModelAdmin):
         """POST is_available=1|0: sets the dish's availability, then back to the list the staff member was on."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        item = get_object_or_404(MenuItem, pk=pk)
-        if not self.has_change_permission(request, item) or request.POST.get("is_available") not in ("0", "1"):
+        if not self.has_change_permission(request) or request.POST.get("is_available") not in ("0", "1"):
             raise PermissionDenied
-        item.is_available = request.POST["is_available"] == "1"
-        item.save(update_fields=["is_available"])
-        self.log_change(request, item, [{"changed": {"fields": ["is_available"]}}])
+        item = get_object_or_404(self.get_queryset(request), pk=pk)
+        self.set_availability(request, [item], request.POST["is_available"] == "1")
         status = "available again" if item.is_available else 'marked unavailable ("86")'
         self.message_user(request, f"{item.name} is {status}.")
         back = request.headers.get("Referer", "")
@@ -162,13 +179,29 @@ class MenuItemAdmin(admin.ModelAdmin):
             back = reverse("admin:restaurants_menuitem_changelist")
         return redirect(back)
 
+    def set_availability(self, request: HttpRequest, items: Iterable[MenuItem], available: bool) -> int:
+        """Makes the dishes available or not; returns how many changed.
+
+        Each dish whose availability differs is saved (that field alone) and gets an admin log entry like an
+        edit of the field on its change page.
+        """
+        changed = [item for item in items if item.is_available != available]
+        label = capfirst(MenuItem._meta.get_field("is_available").verbose_name)
+        for item in changed:
+            item.is_available = available
+            item.save(update_fields=["is_available"])
+            self.log_change(request, item, [{"changed": {"fields": [label]}}])
+        return len(changed)
+
     @admin.action(description="Mark selected dishes available")
     def mark_available(self, request, queryset) -> None:
-        self.message_user(request, f"{queryset.update(is_available=True)} dishes are available again.")
+        n = self.set_availability(request, queryset, True)
+        self.message_user(request, ngettext("%d dish is available again.", "%d dishes are available again.", n) % n)
 
     @admin.action(description='Mark selected dishes unavailable ("86")')
     def mark_unavailable(self, request, queryset) -> None:
-        self.message_user(request, f"{queryset.update(is_available=False)} dishes are marked unavailable.")
+        n = self.set_availability(request, queryset, False)
+        self.message_user(request, ngettext("%d dish is marked unavailable.", "%d dishes are marked unavailable.", n) % n)
 
 
 @admin.register(Allergen, DietaryTag)

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from babel.core import get_global
 from babel.numbers import format_currency
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -94,6 +95,11 @@ class RestaurantQuerySet(models.QuerySet):
     def active(self) -> RestaurantQuerySet:
         return self.filter(is_active=True)
 
+    def for_staff(self, user) -> RestaurantQuerySet:
+        """The restaurants `user` may see and edit in admin: every one for a superuser, else those whose
+        `staff` includes them."""
+        return self if user.is_superuser else self.filter(staff=user)
+
 
 class Restaurant(models.Model):
     name = models.CharField(max_length=120)
@@ -142,6 +148,13 @@ class Restaurant(models.Model):
         "lines are busy.",
     )
     is_active = models.BooleanField("active", default=True, help_text="Inactive restaurants are hidden from diners.")
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="restaurants",
+        blank=True,
+        help_text='Logins that see and edit this restaurant in admin; they also need staff status and the '
+        '"Restaurant staff" group.',
+    )
 
     objects = RestaurantQuerySet.as_manager()
 
