@@ -82,14 +82,20 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "cuisine", "description", "is_active"]}),
         ("Where", {"fields": ["street_address", "postal_code", "city", "country", "phone", "time_zone"]}),
-        ("Voice agent", {"fields": ["language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions"]}),
-    ]
+        ("Voice agent", {"fields": [
+            "language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions", "max_concurrent_calls",
+        ]}),
+    ]  # fmt: skip
     filter_horizontal = ["staff"]
 
     def get_fieldsets(self, request, obj=None):
         if not request.user.is_superuser:
             return self.fieldsets
         return [*self.fieldsets, ("Staff", {"fields": ["staff"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Simultaneous calls share the workers every restaurant uses: sized by whoever runs them.
+        return [] if request.user.is_superuser else ["max_concurrent_calls"]
 
     def has_add_permission(self, request) -> bool:
         # A restaurant a staff member created would belong to nobody (staff are picked by superusers).

@@ -337,6 +337,19 @@ class TestRestaurantsAndTheirStaff:
         assert response.status_code == 302
         assert [u.username for u in alfa.staff.all()] == ["alfa-staff"]
 
+    def test_staff_see_but_cannot_raise_their_simultaneous_calls(self, staff, alfa, admin_client):
+        # The calls of every restaurant share the same workers: whoever runs them sizes each restaurant's share.
+        page = open_form(staff, url("restaurant", "change", alfa.pk), "restaurant_form")
+        assert "max_concurrent_calls" not in page.data
+        assert "Simultaneous calls" in staff.get(url("restaurant", "change", alfa.pk)).content.decode()
+
+        staff.post(url("restaurant", "change", alfa.pk), page.data | {"max_concurrent_calls": "50"})
+
+        assert Restaurant.objects.get(pk=alfa.pk).max_concurrent_calls == 4
+        page = open_form(admin_client, url("restaurant", "change", alfa.pk), "restaurant_form")
+        admin_client.post(url("restaurant", "change", alfa.pk), page.data | {"max_concurrent_calls": "6"})
+        assert Restaurant.objects.get(pk=alfa.pk).max_concurrent_calls == 6
+
     def test_a_superuser_gives_a_login_a_restaurant_and_it_then_works_there(self, client, admin_client, alfa, beta):
         newcomer = staff_member("newcomer")
         client.force_login(newcomer)
