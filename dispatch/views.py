@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 
@@ -167,35 +166,21 @@ async def call_no_agent_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: 403 as `{"error": ...}` for the API, whose caller shows the sentence; else Django's page."""
-    if request.path.startswith("/api/"):
-        return _error(403, "This page has expired. Please reload it and try again.")
-    return csrf.csrf_failure(request, reason)
+def _json_under_api(django_view: Callable[..., HttpResponse], status: int, sentence: str) -> Callable[..., HttpResponse]:
+    """An error view that answers `{"error": sentence}` with `status` under /api/ (the diner's page shows the
+    sentence) and is Django's own `django_view` everywhere else."""
+
+    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return _error(status, sentence)
+        return django_view(request, *args, **kwargs)
+
+    return view
 
 
-# Django's error handlers (config/urls.py): JSON under /api/, Django's pages elsewhere.
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return _error(400, "The request could not be read.")
-    return defaults.bad_request(request, exception)
-
-
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return _error(403, "That is not allowed.")
-    return defaults.permission_denied(request, exception)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return _error(404, "There is nothing here.")
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return _error(500, "Something went wrong on our side. Please try again in a moment.")
-    return defaults.server_error(request)
+# CSRF_FAILURE_VIEW, and Django's error handlers (config/urls.py).
+csrf_failure = _json_under_api(csrf.csrf_failure, 403, "This page has expired. Please reload it and try again.")
+bad_request = _json_under_api(defaults.bad_request, 400, "The request could not be read.")
+permission_denied = _json_under_api(defaults.permission_denied, 403, "That is not allowed.")
+page_not_found = _json_under_api(defaults.page_not_found, 404, "There is nothing here.")
+server_error = _json_under_api(defaults.server_error, 500, "Something went wrong on our side. Please try again in a moment.")

@@ -46,12 +46,17 @@ def test_the_real_server_records_our_dispatch(client, restaurant, settings):
         lkapi = api.LiveKitAPI(settings.LIVEKIT_URL, settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)
         try:
             dispatches = await lkapi.agent_dispatch.list_dispatch(room_name=body["roomName"])
+            rooms = await lkapi.room.list_rooms(api.ListRoomsRequest(names=[body["roomName"]]))
             await lkapi.room.delete_room(api.DeleteRoomRequest(room=body["roomName"]))
-            return dispatches
+            return dispatches, rooms.rooms
         finally:
             await lkapi.aclose()
 
-    dispatches = async_to_sync(inspect)()
+    dispatches, [room] = async_to_sync(inspect)()
+    # Made by our CreateRoom with short timeouts, not by the dispatch with LiveKit's 300 s / 20 s.
+    assert (room.empty_timeout, room.departure_timeout) == (
+        settings.LIVEKIT_ROOM_EMPTY_TIMEOUT, settings.LIVEKIT_ROOM_DEPARTURE_TIMEOUT,
+    )  # fmt: skip
     # The server adds a dispatch with an empty agent_name to every room it creates: find ours.
     ours = [d for d in dispatches if d.agent_name == settings.LIVEKIT_AGENT_NAME]
     assert len(ours) == 1
