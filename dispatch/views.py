@@ -100,7 +100,7 @@ def _restaurant_id(data: dict) -> int:
         or isinstance(restaurant_id, bool)
         or not 1 <= restaurant_id <= MAX_ID
     ):
-        raise ApiError(400, 'Send {"restaurant_id": <a positive integer>} and nothing else.')
+        raise ApiError(400, 'Send {"restaurant_id": <a restaurant\'s id>} and nothing else.')
     return restaurant_id
 
 
