@@ -180,7 +180,7 @@ async def entrypoint(ctx: JobContext) -> None:
         # process now rather than when LiveKit's departure timeout empties the room.
         room_options=room_io.RoomOptions(audio_input=audio, audio_output=audio, delete_room_on_close=True),
     )
-    await record.agent_joined()
+    record.agent_joined()
 
     # Nobody may come (a page closed, a scripted POST): then end here, before any model is paid for.
     if await wait_for_diner(ctx.room, settings.AGENT_NO_SHOW_TIMEOUT) is None:
@@ -189,7 +189,7 @@ async def entrypoint(ctx: JobContext) -> None:
         record.end_reason = Call.EndReason.NO_DINER
         session.shutdown(drain=False)
         return
-    await record.diner_joined()
+    record.diner_joined()
     session.say(profile.greeting)
 
     async def end_at_time_limit() -> None:
