@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import hours
 from .models import Restaurant
@@ -14,14 +14,14 @@ def _badge(restaurant: Restaurant) -> dict:
     return {"open": status.is_open, "text": hours.say_status(status, restaurant.language), "note": status.note}
 
 
-@require_GET
+@require_safe
 def restaurant_list(request):
     """Active restaurants, each with its open/closed badge."""
     restaurants = [(r, _badge(r)) for r in Restaurant.objects.active()]
     return render(request, "restaurants/list.html", {"restaurants": restaurants})
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie
 def restaurant_detail(request, slug: str):
     """One active restaurant: badge, weekly hours, special days, address, phone, and the call widget."""
