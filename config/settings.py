@@ -207,6 +207,7 @@ RATELIMIT_IP_META_KEY = "dispatch.limits.client_address"
 # django_ratelimit is not in INSTALLED_APPS (it needs none of its app parts); its system check would call the
 # database cache "not atomic": web processes racing on one count may let a client past the limit by a call
 # or two, which the per-restaurant cap still bounds. With REDIS_URL the count is atomic.
+
 # Seconds the diner's page waits for the agent to join before it says all lines are busy. LiveKit drops a
 # dispatch silently when no worker has room, so the agent not joining is the only sign.
 AGENT_JOIN_TIMEOUT = env.float("AGENT_JOIN_TIMEOUT", default=6.0)
@@ -249,6 +250,7 @@ _RATE = re.compile(r"^\d+/\d*[smhd]$")
 if not CALL_RATE_LIMITS or not all(_RATE.match(r) for r in CALL_RATE_LIMITS):
     raise ImproperlyConfigured('CALL_RATE_LIMITS is a comma-separated list of rates such as "5/m,20/h".')
 try:
-    _TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(p, strict=False) for p in TRUSTED_PROXIES]
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES holds IP addresses or CIDR networks: {exc}") from None
