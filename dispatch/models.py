@@ -1,4 +1,5 @@
-"""A record of each call: which restaurant, which room, which dispatch, and how it went."""
+"""A record of each call: which restaurant, which room, which dispatch, how it went, what was said and which
+tools answered; the questions the restaurant's data could not answer; and LiveKit's webhooks already handled."""
 
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ class Call(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds from the diner joining to the end.")
     end_reason = models.CharField(max_length=24, choices=EndReason.choices, blank=True)
+    # Kept when the transcript is purged (CALL_RETENTION_DAYS), for statistics.
+    message_count = models.PositiveIntegerField(default=0, help_text="Utterances of the diner and the agent.")
+    tool_call_count = models.PositiveIntegerField(default=0)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the transcript and tool-call details were deleted (retention)."
+    )
 
     objects = CallQuerySet.as_manager()
 
@@ -74,3 +81,81 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.room_name
+
+
+class CallMessage(models.Model):
+    """One finished utterance in a call, spoken or typed: the diner's words as transcribed, or the agent's."""
+
+    class Role(models.TextChoices):
+        DINER = "diner", "Diner"
+        AGENT = "agent", "Agent"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField(help_text="When it was said (UTC).")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.text[:60]}"
+
+
+class ToolCall(models.Model):
+    """One tool the agent called during a call: with what, what it answered, whether that was an error, and how
+    long it took (milliseconds)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tool_calls")
+    name = models.CharField(max_length=64)
+    arguments = models.JSONField(default=dict, blank=True)
+    output = models.TextField(blank=True, help_text="The text the tool returned (or its error sentence).")
+    is_error = models.BooleanField(default=False)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(help_text="When the model asked for it (UTC).")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnansweredQuestionQuerySet(models.QuerySet):
+    def open(self) -> UnansweredQuestionQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+
+class UnansweredQuestion(models.Model):
+    """A diner's question about the restaurant that its data could not answer (an unknown dish, parking,
+    reservations...), recorded by the agent for staff to fix the menu or the hours, or to note an answer."""
+
+    restaurant = models.ForeignKey(
+        "restaurants.Restaurant", on_delete=models.CASCADE, related_name="unanswered_questions"
+    )
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="unanswered_questions"
+    )
+    question = models.CharField(max_length=300, help_text="The diner's question, in short.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    staff_note = models.TextField(blank=True, help_text="What was done about it, for the other staff.")
+
+    objects = UnansweredQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class WebhookEvent(models.Model):
+    """A LiveKit webhook already handled: LiveKit delivers at least once, so a repeated event id is skipped."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=32)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"

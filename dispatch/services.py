@@ -2,7 +2,10 @@
 
 The web side starts calls (`call_start`) and hears from a diner's page that no agent came
 (`call_no_agent`); the worker reports what happens in the room (`call_agent_joined`, `call_diner_joined`,
-`call_end`). The worker's functions are synchronous ORM code: it runs them through its ORM bridge.
+`call_message_add`, `call_tool_call_add`, `unanswered_question_add`, `call_end`), and so do LiveKit's
+webhooks for the joins and the end, which is how a call is closed even when its worker died. Those are
+synchronous ORM code (the worker runs them through its ORM bridge); each change is also published to the
+staff's live view (dispatch.live).
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from restaurants.models import Restaurant
 
-from . import livekit_server
-from .models import Call
+from . import live, livekit_server
+from .models import Call, CallMessage, ToolCall, UnansweredQuestion
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -108,30 +111,86 @@ async def call_no_agent(*, seat: livekit_server.DinerSeat) -> bool:
     return bool(failed)
 
 
-# --- What the worker reports (synchronous: run through agent_worker.db.run_orm) ----------------------
+# --- What happens in the room: the worker reports it, and LiveKit's webhooks (synchronous ORM code) --------
 
 
-def call_agent_joined(*, room_name: str) -> None:
-    """The agent is in `room_name`: stamp agent_joined_at (UTC now) on its call, if it has none yet."""
-    Call.objects.filter(room_name=room_name, agent_joined_at__isnull=True).update(agent_joined_at=timezone.now())
-
-
-def call_diner_joined(*, room_name: str) -> None:
-    """The diner joined `room_name`: its call becomes active, diner_joined_at = UTC now."""
-    Call.objects.filter(room_name=room_name, status=Call.Status.DISPATCHED).update(
-        status=Call.Status.ACTIVE, diner_joined_at=timezone.now()
+def _publish(room_name: str) -> None:
+    """Send the call's current state to the staff's live view (one query)."""
+    call = (
+        Call.objects.select_related("restaurant")
+        .annotate(open_questions=Count("unanswered_questions", filter=Q(unanswered_questions__resolved_at=None)))
+        .filter(room_name=room_name)
+        .first()
     )
+    if call is not None:
+        live.publish_call(call)
 
 
-def call_end(*, room_name: str, reason: Call.EndReason) -> None:
-    """The call in `room_name` is over, for `reason`: ended (with its duration in seconds) if the diner had
-    joined, failed if not. A call already over keeps its first ending."""
-    now = timezone.now()
+def call_agent_joined(*, room_name: str, at: dt.datetime | None = None) -> None:
+    """The agent is in `room_name`: stamp agent_joined_at (`at`, default UTC now) on its call, if it has none."""
+    if Call.objects.filter(room_name=room_name, agent_joined_at__isnull=True).update(agent_joined_at=at or timezone.now()):
+        _publish(room_name)
+
+
+def call_diner_joined(*, room_name: str, at: dt.datetime | None = None) -> None:
+    """The diner joined `room_name`: its call becomes active, diner_joined_at = `at` (default UTC now)."""
+    if Call.objects.filter(room_name=room_name, status=Call.Status.DISPATCHED).update(
+        status=Call.Status.ACTIVE, diner_joined_at=at or timezone.now()
+    ):
+        _publish(room_name)
+
+
+def call_end(*, room_name: str, reason: Call.EndReason, at: dt.datetime | None = None) -> None:
+    """The call in `room_name` is over, for `reason`, at `at` (default UTC now): ended (with its duration in
+    seconds) if the diner had joined, failed if not. A call already over keeps its first ending."""
+    now = at or timezone.now()
+    ended = 0
     for call in Call.objects.filter(room_name=room_name, status__in=[Call.Status.DISPATCHED, Call.Status.ACTIVE]):
         joined = call.diner_joined_at
-        Call.objects.filter(pk=call.pk, status=call.status).update(
+        ended += Call.objects.filter(pk=call.pk, status=call.status).update(
             status=Call.Status.ENDED if joined else Call.Status.FAILED,
             end_reason=reason,
             ended_at=now,
-            duration=round((now - joined).total_seconds()) if joined else None,
+            duration=max(round((now - joined).total_seconds()), 0) if joined else None,
         )
+    if ended:
+        _publish(room_name)
+
+
+def call_message_add(*, room_name: str, role: CallMessage.Role, text: str, at: dt.datetime) -> None:
+    """One finished utterance (`role` diner or agent, said at `at`) in the call of `room_name`. Nothing for a
+    room no call was recorded for (console mode)."""
+    call = Call.objects.filter(room_name=room_name).first()
+    if call is None:
+        return
+    message = CallMessage.objects.create(call=call, role=role, text=text, created_at=at)
+    Call.objects.filter(pk=call.pk).update(message_count=F("message_count") + 1)
+    live.publish(call.restaurant_id, {"kind": "message", "call_id": call.pk, "message": live.message_payload(message)})
+
+
+def call_tool_call_add(
+    *, room_name: str, name: str, arguments: dict, output: str, is_error: bool, duration_ms: int | None,
+    at: dt.datetime,
+) -> None:  # fmt: skip
+    """One tool call in the call of `room_name`: asked for at `at`, with `arguments`, answering `output` (its
+    error sentence when `is_error`) after `duration_ms` milliseconds. Nothing for a room with no call."""
+    call = Call.objects.filter(room_name=room_name).first()
+    if call is None:
+        return
+    tool_call = ToolCall.objects.create(
+        call=call, name=name, arguments=arguments, output=output, is_error=is_error, duration_ms=duration_ms,
+        created_at=at,
+    )  # fmt: skip
+    Call.objects.filter(pk=call.pk).update(tool_call_count=F("tool_call_count") + 1)
+    event = {"kind": "tool_call", "call_id": call.pk, "tool_call": live.tool_call_payload(tool_call)}
+    live.publish(call.restaurant_id, event)
+
+
+def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str) -> UnansweredQuestion:
+    """A question the restaurant's data did not answer, asked in the call of `room_name` (if one was recorded;
+    in console mode there is none) at the restaurant `restaurant_id`."""
+    call = Call.objects.filter(room_name=room_name).first()
+    asked = UnansweredQuestion.objects.create(restaurant_id=restaurant_id, call=call, question=question)
+    if call is not None:
+        _publish(room_name)
+    return asked
