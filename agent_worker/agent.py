@@ -21,6 +21,7 @@ from restaurants.models import DietaryTag
 from . import answers
 from .answers import RestaurantProfile
 from .db import run_orm
+from .records import CallRecord
 
 logger = logging.getLogger("maitre.agent")
 
@@ -63,6 +64,12 @@ DietaryNeed = Annotated[
     Field(description="Only dishes the kitchen tagged for this need, or null."),
     say_instead(answers.UNKNOWN_DIETARY_NEED),
 ]
+DinersQuestion = Annotated[
+    str | None,  # optional only so that a call without it gets a sentence, not the framework's error
+    Field(description="The diner's question in a few words, in their language, e.g. \"Is there parking nearby?\" "
+          f"(at most {answers.MAX_QUESTION_CHARS} characters)."),  # fmt: skip
+    say_instead(answers.UNCLEAR_QUESTION),
+]
 DishName = Annotated[
     str | None,  # optional only so that a call without it gets a sentence, not the framework's error
     Field(description=f'The dish as the diner named it, e.g. "margherita" (at most {answers.MAX_DISH_CHARS} characters).'),
@@ -100,11 +107,14 @@ Speak {language_name(p.language)} ({p.language}). If the diner speaks another la
 - Address, directions, phone number: get_address.
 - What is on the menu, a section, or dishes for a dietary need: get_menu. One dish's price, description,
   allergens or availability: find_menu_item.
+- A question about the restaurant that no tool answers (parking, reservations, a dish not on the menu):
+  record_unanswered_question, so that the staff see it.
 - Call the tool every time a fact is asked for: staff change the data during the day.
 
 # Guardrails
 - Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools said.
-- If the tools do not answer a question, say plainly that you do not know and suggest calling {p.phone}.
+- If the tools do not answer a question about the restaurant, say plainly that you do not know and suggest
+  calling {p.phone}; note it for the staff with record_unanswered_question.
 - Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
   ask the staff before ordering. Never say a dish is safe for an allergy on your own.
 - You cannot take orders, bookings or payments; say so and give the phone number.
@@ -114,9 +124,12 @@ Speak {language_name(p.language)} ({p.language}). If the diner speaks another la
 class RestaurantAgent(Agent):
     """Answers one restaurant's diners. Tools read the database at call time (admin edits are live)."""
 
-    def __init__(self, profile: RestaurantProfile) -> None:
+    def __init__(self, profile: RestaurantProfile, record: CallRecord | None = None) -> None:
+        """`record`: where the call's unanswered questions go (with no call, as in console mode or tests, they
+        are recorded for the restaurant alone)."""
         super().__init__(instructions=build_instructions(profile))
         self.profile = profile
+        self.record = record or CallRecord(room_name="")
 
     @function_tool
     async def get_opening_hours(self) -> str:
@@ -177,3 +190,26 @@ class RestaurantAgent(Agent):
             name: the dish name as heard.
         """
         return await run_orm(answers.menu_item, self.profile.id, name)
+
+    @function_tool
+    async def record_unanswered_question(self, question: DinersQuestion = None) -> str:
+        """Note for the restaurant's staff a question about the restaurant that neither the other tools nor
+        your instructions answer, so that they can add the answer.
+
+        Call it when the diner asks about the restaurant and, after calling the tool that would know (if one
+        would), you still have no answer: a dish that is not on the menu, parking, reservations, private
+        events, payment methods, accessibility, a dog, a birthday cake. Call it once per question.
+        Do not call it for small talk or greetings, for questions that are not about the restaurant, for
+        questions a tool did answer (even with "no", "closed" or "not on the menu today"), or to take an
+        order or a booking. After it, tell the diner that you do not know, that the staff will see the
+        question, and give the phone number.
+
+        Args:
+            question: the diner's question in a few words.
+        """
+        self.record.unanswered_question(self.profile.id, answers.question_to_note(question))
+        return (
+            f"Noted for the staff of {self.profile.name}. Tell the diner you do not know, that the staff will see "
+            f"the question, and that they can call {self.profile.phone}."
+        )
+

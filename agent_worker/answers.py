@@ -15,6 +15,7 @@ from babel import Locale
 from django.conf import settings
 from livekit.agents import ToolError
 
+from dispatch.models import UnansweredQuestion
 from restaurants import hours
 from restaurants.models import DietaryTag, MenuItem, MenuSection, Restaurant, TurnTaking
 
@@ -26,6 +27,7 @@ MAX_ITEMS_LISTED = 60
 MAX_SECTION_CHARS = MenuSection._meta.get_field("name").max_length
 MAX_DISH_CHARS = MenuItem._meta.get_field("name").max_length
 MAX_DATE_CHARS = MAX_TIME_CHARS = 20
+MAX_QUESTION_CHARS = UnansweredQuestion._meta.get_field("question").max_length
 # check_open answers for local dates from yesterday (a question just after midnight) to a year ahead.
 EARLIEST_DAY, LATEST_DAY = dt.timedelta(days=-1), dt.timedelta(days=366)
 
@@ -36,6 +38,7 @@ UNCLEAR_TIME = "I didn't catch the time. Could you say it again?"
 UNCLEAR_SECTION = "I didn't catch which part of the menu you mean."
 UNCLEAR_DISH = "Which dish would you like to know about?"
 UNKNOWN_DIETARY_NEED = f"I can only check these dietary needs: {', '.join(DietaryTag.CODES)}."
+UNCLEAR_QUESTION = "Which question should I note for the staff?"
 
 
 @dataclass(frozen=True)
@@ -239,3 +242,13 @@ def menu_item(restaurant_id: int, name: str | None) -> str:
     if not found:
         return f"Nothing on the menu is called {name}."
     return " ".join(_describe(item, r, full=True) for item in found)
+
+
+def question_to_note(question: str | None) -> str:
+    """A diner's question as staff will read it: trimmed, at most MAX_QUESTION_CHARS characters (longer ones are
+    cut, marked with "…"). Raises ToolError for an empty one."""
+    text = " ".join((question or "").split())
+    if not text:
+        raise ToolError(UNCLEAR_QUESTION)
+    return text if len(text) <= MAX_QUESTION_CHARS else text[: MAX_QUESTION_CHARS - 1] + "…"
+

@@ -1,58 +1,164 @@
-"""What the worker writes about a call: the agent joined, the diner joined, the call ended and why.
+"""What the worker writes about a call as it goes: the agent and the diner joining, every finished utterance
+(spoken or typed), every tool call, the questions the restaurant's data could not answer, and how it ended.
 
-The row is the one the web side made for the call's room (dispatch.models.Call, found by room name); the
-writes are dispatch.services' functions, run through the ORM bridge in the background, one after the other in
-the order they happened, so the greeting never waits for the database. A write the database refuses is
-logged as one warning line and skipped: the call goes on.
+The call's row is the one the web side made for its room (dispatch.models.Call, found by room name); the writes
+are dispatch.services' functions, which also publish each change to the staff's live view. They run through
+the ORM bridge on a queue of their own, one after the other in the order things happened, so nothing on the
+audio path (a greeting, the next model request after a tool) waits for the database. When the database
+refuses a write, the queue keeps it and tries again with growing pauses, so rows wait out a brief outage and
+are written when it is back; a write still refused after AGENT_RECORD_RETRY_FOR seconds is given up (one
+error line). At the job's end the queue gets AGENT_RECORD_DRAIN_TIMEOUT seconds to empty.
 Import this module only after `django.setup()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
+import time
+from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError
+from livekit.agents import AgentSession, ConversationItemAddedEvent, FunctionToolsExecutedEvent
 
 from dispatch import services
-from dispatch.models import Call
+from dispatch.models import Call, CallMessage
 
 from .db import run_orm
 
 logger = logging.getLogger("maitre.agent")
 
+# Longest text kept of one utterance, one tool output and one tool call's arguments (characters): a diner
+# typing a novel into the chat does not fill the database.
+MAX_MESSAGE_CHARS = 4000
+MAX_OUTPUT_CHARS = 4000
+MAX_ARGUMENTS_CHARS = 2000
+FIRST_RETRY_DELAY, MAX_RETRY_DELAY = 0.25, 5.0  # seconds between tries of a refused write
+ROLES = {"user": CallMessage.Role.DINER, "assistant": CallMessage.Role.AGENT}
+
+
+def _utc(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _arguments(raw: str) -> dict:
+    """A tool call's arguments as the model sent them (a JSON object string), bounded for storage."""
+    if len(raw) <= MAX_ARGUMENTS_CHARS:
+        try:
+            value = json.loads(raw or "{}")
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+    return {"unparsed": _cut(raw, MAX_ARGUMENTS_CHARS)}
+
 
 class CallRecord:
-    """The record of the call in room `room_name`. `end_reason` says why the call ends, once something
-    knows (the agent ending it, the session closing); `end()` records it, "agent ended" if nothing said."""
+    """The record of the call in room `room_name` ("" for a session with no call row, as in console mode:
+    unanswered questions are then recorded for the restaurant alone).
+
+    `end_reason` says why the call ends, once something knows (the agent ending it, the session closing);
+    `end()` records it, "agent ended" if nothing said.
+    """
 
     def __init__(self, room_name: str) -> None:
         self.room_name = room_name
         self.end_reason: Call.EndReason | None = None
-        self._written: asyncio.Future | None = None  # the last write asked for, done when it is written
+        self._queue: asyncio.Queue[tuple[Callable, dict]] = asyncio.Queue()
+        self._writer: asyncio.Task | None = None
 
-    def _write(self, fn, **kwargs) -> asyncio.Future:
-        """Write `fn(room_name=..., **kwargs)` after the writes asked for before it; returns at once."""
-        before = self._written
+    # --- the queue ---
 
-        async def write() -> None:
-            if before is not None:
-                await before
+    def _put(self, fn: Callable, **kwargs) -> None:
+        """Write `fn(room_name=..., **kwargs)` after everything put before it; returns at once."""
+        self._queue.put_nowait((fn, kwargs))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_all(), name="call-record")
+
+    async def _write_all(self) -> None:
+        while True:
+            fn, kwargs = await self._queue.get()
+            try:
+                await self._write(fn, kwargs)
+            finally:
+                self._queue.task_done()
+
+    async def _write(self, fn: Callable, kwargs: dict) -> None:
+        delay, started = FIRST_RETRY_DELAY, time.monotonic()
+        while True:
             try:
                 await run_orm(fn, room_name=self.room_name, **kwargs)
+                if delay > FIRST_RETRY_DELAY:
+                    logger.info("call in %s: %s recorded after the database came back", self.room_name, fn.__name__)
+                return
             except DatabaseError as exc:
-                logger.warning("call in %s: %s not recorded: %s", self.room_name, fn.__name__, exc)
+                if time.monotonic() - started > settings.AGENT_RECORD_RETRY_FOR:
+                    logger.error("call in %s: %s not recorded, the database refused it for %s s: %s",
+                                 self.room_name, fn.__name__, settings.AGENT_RECORD_RETRY_FOR, exc)  # fmt: skip
+                    return
+                if delay == FIRST_RETRY_DELAY:
+                    logger.warning("call in %s: the database refused %s (%s); keeping it and trying again",
+                                   self.room_name, fn.__name__, exc)  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
 
-        self._written = asyncio.ensure_future(write())
-        return self._written
+    async def flushed(self) -> None:
+        """Wait until everything put so far is written (or given up)."""
+        await self._queue.join()
+
+    # --- what happens in the call ---
+
+    def follow(self, session: AgentSession) -> None:
+        """Record `session`'s finished utterances (the diner's, spoken or typed, and the agent's) and its tool
+        calls as they happen."""
+        session.on("conversation_item_added", self._on_item)
+        session.on("function_tools_executed", self._on_tools)
+
+    def _on_item(self, event: ConversationItemAddedEvent) -> None:
+        item = event.item
+        role = ROLES.get(getattr(item, "role", None))
+        text = (item.text_content or "").strip() if role else ""
+        if text:
+            self._put(services.call_message_add, role=role, text=_cut(text, MAX_MESSAGE_CHARS), at=_utc(item.created_at))
+
+    def _on_tools(self, event: FunctionToolsExecutedEvent) -> None:
+        for call, output in zip(event.function_calls, event.function_call_outputs, strict=False):
+            self._put(
+                services.call_tool_call_add,
+                name=call.name,
+                arguments=_arguments(call.arguments),
+                output=_cut(output.output if output else "", MAX_OUTPUT_CHARS),
+                is_error=bool(output and output.is_error),
+                duration_ms=max(round((output.created_at - call.created_at) * 1000), 0) if output else None,
+                at=_utc(call.created_at),
+            )
 
     def agent_joined(self) -> None:
-        self._write(services.call_agent_joined)
+        self._put(services.call_agent_joined)
 
     def diner_joined(self) -> None:
-        self._write(services.call_diner_joined)
+        self._put(services.call_diner_joined)
+
+    def unanswered_question(self, restaurant_id: int, question: str) -> None:
+        self._put(services.unanswered_question_add, restaurant_id=restaurant_id, question=question)
 
     async def end(self) -> None:
-        """Record the end (waiting for the writes before it): the job's shutdown callback."""
+        """Record the end and wait, at most AGENT_RECORD_DRAIN_TIMEOUT seconds, for every write: the job's
+        shutdown callback."""
         # No parameter: JobContext.add_shutdown_callback would pass the shutdown reason to one.
-        await self._write(services.call_end, reason=self.end_reason or Call.EndReason.AGENT_ENDED)
+        self._put(services.call_end, reason=self.end_reason or Call.EndReason.AGENT_ENDED)
+        try:
+            async with asyncio.timeout(settings.AGENT_RECORD_DRAIN_TIMEOUT):
+                await self.flushed()
+        except TimeoutError:
+            logger.error("call in %s: %d records not written: the database did not answer within %s s",
+                         self.room_name, self._queue.qsize() + 1, settings.AGENT_RECORD_DRAIN_TIMEOUT)  # fmt: skip
+        if self._writer is not None:
+            self._writer.cancel()

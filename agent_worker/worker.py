@@ -171,10 +171,11 @@ async def entrypoint(ctx: JobContext) -> None:
                 CloseReason.ERROR: Call.EndReason.ERROR,
             }.get(event.reason, Call.EndReason.AGENT_ENDED)
 
+    record.follow(session)
     ctx.add_shutdown_callback(record.end)
     audio = "stt" in ctx.proc.userdata
     await session.start(
-        agent=RestaurantAgent(profile),
+        agent=RestaurantAgent(profile, record),
         room=ctx.room,
         # The room is this call's alone: when the diner hangs up, delete it, so the job ends and frees its
         # process now rather than when LiveKit's departure timeout empties the room.
@@ -224,6 +225,8 @@ def build_server(*, agent_name: str) -> AgentServer:
         load_threshold=1.0,
         setup_fnc=prewarm,
         preload_modules=["agent_worker.preload"],
+        # A finished job writes its last call records before its process goes (see records.py).
+        shutdown_process_timeout=settings.AGENT_RECORD_DRAIN_TIMEOUT + 10,
     )
     server.rtc_session(entrypoint, agent_name=agent_name)
     return server

@@ -215,6 +215,10 @@ AGENT_JOIN_TIMEOUT = env.float("AGENT_JOIN_TIMEOUT", default=6.0)
 AGENT_NO_SHOW_TIMEOUT = env.float("AGENT_NO_SHOW_TIMEOUT", default=15.0)
 # Seconds a call may last; then the agent says goodbye and ends it.
 AGENT_MAX_CALL_DURATION = env.int("AGENT_MAX_CALL_DURATION", default=15 * 60)
+# How long the worker keeps trying a call record the database refuses (seconds), and how long a finished job
+# waits for its records to be written before its process ends.
+AGENT_RECORD_RETRY_FOR = env.float("AGENT_RECORD_RETRY_FOR", default=60.0)
+AGENT_RECORD_DRAIN_TIMEOUT = env.float("AGENT_RECORD_DRAIN_TIMEOUT", default=20.0)
 # Derived: no call outlives this (seconds from its dispatch), so one whose worker died stops counting then.
 CALL_MAX_LIFETIME = AGENT_NO_SHOW_TIMEOUT + AGENT_MAX_CALL_DURATION + 60
 
@@ -243,7 +247,8 @@ if LIVEKIT_TOKEN_TTL <= 0 or LIVEKIT_TOKEN_TTL > 60 * 60:
 if AGENT_MAX_JOBS < 1:
     raise ImproperlyConfigured("AGENT_MAX_JOBS must be at least 1.")
 for _name in ("LIVEKIT_ROOM_EMPTY_TIMEOUT", "LIVEKIT_ROOM_DEPARTURE_TIMEOUT", "AGENT_JOIN_TIMEOUT",
-              "AGENT_NO_SHOW_TIMEOUT", "AGENT_MAX_CALL_DURATION"):  # fmt: skip
+              "AGENT_NO_SHOW_TIMEOUT", "AGENT_MAX_CALL_DURATION", "AGENT_RECORD_RETRY_FOR",
+              "AGENT_RECORD_DRAIN_TIMEOUT"):  # fmt: skip
     if not 0 < globals()[_name] <= 24 * 60 * 60:
         raise ImproperlyConfigured(f"{_name} is in seconds and must be more than 0 and at most 86400.")
 _RATE = re.compile(r"^\d+/\d*[smhd]$")

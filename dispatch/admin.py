@@ -1,20 +1,154 @@
+"""Admin of what happened on calls: the calls with their transcript and tool calls (read-only), and the queue of
+questions the restaurants' data could not answer, for staff to resolve. Scoped to the staff member's
+restaurants like every admin (restaurants.admin_base)."""
+
+from __future__ import annotations
+
+import json
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
-from restaurants.admin_base import RestaurantScopedAdmin
+from restaurants.admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
 
-from .models import Call
-
+from .models import Call, UnansweredQuestion
 
 @admin.register(Call)
 class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
-    list_display = ["created_at", "restaurant", "status", "end_reason", "duration", "agent_joined_at", "diner_joined_at"]
-    list_filter = ["restaurant", "status", "end_reason"]
+    list_display = [
+        "created_at", "restaurant", "channel", "status", "end_reason", "duration", "message_count", "open_questions",
+    ]  # fmt: skip
+    list_filter = ["restaurant", "status", "channel", "end_reason", "created_at"]
     list_select_related = ["restaurant"]
     search_fields = ["room_name", "dispatch_id", "participant_identity"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["restaurant", "channel", "status", "end_reason", "duration"]}),
+        ("When (UTC)", {"fields": ["created_at", "agent_joined_at", "diner_joined_at", "ended_at"]}),
+        ("What was said", {"fields": ["conversation", "questions"]}),
+        ("LiveKit", {"fields": ["room_name", "dispatch_id", "participant_identity", "purged_at"]}),
+    ]
+    readonly_fields = ["conversation", "questions"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_open_questions().order_by(*Call._meta.ordering)
+
+    @admin.display(description="Open questions", ordering="open_questions")
+    def open_questions(self, call: Call) -> int:
+        return call.open_questions
+
+    @admin.display(description="Transcript and tool calls")
+    def conversation(self, call: Call) -> str:
+        """The diner's and the agent's words and the tools the agent called, in the order they happened."""
+        said = [(m.created_at, "said", m) for m in call.messages.all()]
+        used = [(t.created_at, "tool", t) for t in call.tool_calls.all()]
+        lines = []
+        for at, kind, row in sorted(said + used, key=lambda entry: entry[0]):
+            if kind == "said":
+                lines.append((f"{at:%H:%M:%S}", row.get_role_display(), row.text))
+            else:
+                outcome = "error" if row.is_error else f"{row.duration_ms} ms" if row.duration_ms is not None else ""
+                call_text = f"{row.name}({json.dumps(row.arguments, ensure_ascii=False)}) [{outcome}] → {row.output}"
+                lines.append((f"{at:%H:%M:%S}", "Tool", call_text))
+        if not lines:
+            return "Deleted after the retention period." if call.purged_at else "Nothing was said."
+        return format_html(
+            '<ol class="call-transcript">{}</ol>',
+            format_html_join("", "<li><time>{}</time> <strong>{}</strong>: {}</li>", lines),
+        )
+
+    @admin.display(description="Questions we could not answer")
+    def questions(self, call: Call) -> str:
+        rows = [(q.question, "resolved" if q.resolved_at else "open") for q in call.unanswered_questions.all()]
+        if not rows:
+            return "None."
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({})</li>", rows))
 
     def has_add_permission(self, request) -> bool:
-        return False  # calls are recorded by the connection-details endpoint only
+        return False  # calls are recorded by the connection-details endpoint and the worker only
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.open()
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(UnansweredQuestion)
+class UnansweredQuestionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+    """The queue of questions the agent could not answer from the data, newest first. Staff fix the menu or
+    the hours (or note why not) and mark the question resolved, one by one or in bulk."""
+
+    list_display = ["question", "restaurant", "created_at", "resolution", "staff_note"]
+    list_display_links = ["question"]
+    list_filter = [AnsweredFilter, "restaurant", "created_at"]
+    list_select_related = ["restaurant"]
+    search_fields = ["question", "staff_note"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    fields = ["question", "restaurant", "call", "created_at", "resolved_at", "staff_note"]
+    readonly_fields = ["question", "restaurant", "call", "created_at", "resolved_at"]
+    actions = ["mark_resolved", "mark_open"]
+
+    @admin.display(description="Resolved", ordering="resolved_at")
+    def resolution(self, asked: UnansweredQuestion) -> str:
+        url = reverse("admin:dispatch_unansweredquestion_resolve", args=[asked.pk])
+        if asked.resolved_at:
+            state = f"{timezone.localtime(asked.resolved_at):%Y-%m-%d %H:%M}"
+            label, aria = "Reopen", f"Reopen: {asked.question}"
+        else:
+            state, label, aria = "Open", "Resolve", f"Mark resolved: {asked.question}"
+        button = one_click_button(url=url, field="resolved", wanted=not asked.resolved_at, label=label, aria_label=aria)
+        return format_html("{} {}", state, button)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.resolve_view)
+        return [path("<int:pk>/resolve/", view, name="dispatch_unansweredquestion_resolve"), *super().get_urls()]
+
+    def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST resolved=1|0: marks the question resolved (now) or open again, then back to the queue."""
+
+        def apply(request, questions, resolved: bool) -> str:
+            self.set_resolved(request, questions, resolved)
+            return f"“{questions[0].question}” is {'resolved' if resolved else 'open again'}."
+
+        changelist = reverse("admin:dispatch_unansweredquestion_changelist")
+        return one_click_view(self, request, pk, field="resolved", apply=apply, changelist=changelist)
+
+    def set_resolved(self, request: HttpRequest, questions, resolved: bool) -> int:
+        """Marks the questions resolved (now) or open; returns how many changed, each with an admin log entry."""
+        changed = [q for q in questions if bool(q.resolved_at) != resolved]
+        for asked in changed:
+            asked.resolved_at = timezone.now() if resolved else None
+            asked.save(update_fields=["resolved_at"])
+            self.log_change(request, asked, [{"changed": {"fields": ["Resolved at"]}}])
+        return len(changed)
+
+    @admin.action(description="Mark selected questions resolved")
+    def mark_resolved(self, request, queryset) -> None:
+        n = self.set_resolved(request, queryset, True)
+        self.message_user(request, ngettext("%d question is resolved.", "%d questions are resolved.", n) % n)
+
+    @admin.action(description="Mark selected questions open again")
+    def mark_open(self, request, queryset) -> None:
+        n = self.set_resolved(request, queryset, False)
+        self.message_user(request, ngettext("%d question is open again.", "%d questions are open again.", n) % n)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the agent records them

@@ -21,6 +21,12 @@ class CallQuerySet(models.QuerySet):
         since = timezone.now() - dt.timedelta(seconds=settings.CALL_MAX_LIFETIME)
         return self.filter(status__in=[Call.Status.DISPATCHED, Call.Status.ACTIVE], created_at__gte=since)
 
+    def with_open_questions(self) -> CallQuerySet:
+        """Each call with `open_questions`: how many of its unanswered questions are not resolved yet."""
+        return self.annotate(
+            open_questions=models.Count("unanswered_questions", filter=Q(unanswered_questions__resolved_at=None))
+        )
+
 
 class Call(models.Model):
     """One call: the room created for it, LiveKit's id for the agent dispatch into it, and its course.

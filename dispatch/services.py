@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from restaurants.models import Restaurant
@@ -116,12 +116,7 @@ async def call_no_agent(*, seat: livekit_server.DinerSeat) -> bool:
 
 def _publish(room_name: str) -> None:
     """Send the call's current state to the staff's live view (one query)."""
-    call = (
-        Call.objects.select_related("restaurant")
-        .annotate(open_questions=Count("unanswered_questions", filter=Q(unanswered_questions__resolved_at=None)))
-        .filter(room_name=room_name)
-        .first()
-    )
+    call = Call.objects.select_related("restaurant").with_open_questions().filter(room_name=room_name).first()
     if call is not None:
         live.publish_call(call)
 

@@ -6,17 +6,16 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import ngettext
 
 from . import hours
-from .admin_base import RestaurantScopedAdmin
+from .admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
 from .models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
 
 
@@ -73,7 +72,7 @@ class MenuSectionInline(RestaurantScopedAdmin, admin.TabularInline):
 @admin.register(Restaurant)
 class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     restaurant_path = "pk"
-    list_display = ["name", "cuisine", "city", "time_zone", "language", "is_active", "opening_status"]
+    list_display = ["name", "cuisine", "city", "time_zone", "language", "is_active", "opening_status", "open_questions"]
     list_filter = ["is_active", "country", "cuisine"]
     list_editable = ["is_active"]
     search_fields = ["name", "slug", "cuisine", "city"]
@@ -85,6 +84,7 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         ("Voice agent", {"fields": [
             "language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions", "max_concurrent_calls",
         ]}),
+        ("Questions the agent could not answer", {"fields": ["open_questions"]}),
     ]  # fmt: skip
     filter_horizontal = ["staff"]
 
@@ -95,7 +95,22 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Simultaneous calls share the workers every restaurant uses: sized by whoever runs them.
-        return [] if request.user.is_superuser else ["max_concurrent_calls"]
+        return ["open_questions"] if request.user.is_superuser else ["open_questions", "max_concurrent_calls"]
+
+    def get_queryset(self, request):
+        # The count comes through the reverse relation: restaurants imports nothing of dispatch's.
+        unresolved = Q(unanswered_questions__resolved_at=None)
+        counted = super().get_queryset(request).annotate(open_count=Count("unanswered_questions", filter=unresolved))
+        return counted.order_by(*Restaurant._meta.ordering)  # a GROUP BY query drops Meta.ordering
+
+    @admin.display(description="Open questions", ordering="open_count")
+    def open_questions(self, obj: Restaurant) -> str:
+        """How many of the restaurant's unanswered questions are open, linking to them in the queue."""
+        count = getattr(obj, "open_count", None)
+        if count is None:  # a restaurant not loaded through get_queryset (the add page)
+            return "-"
+        url = reverse("admin:dispatch_unansweredquestion_changelist") + f"?restaurant__id__exact={obj.pk}&state=open"
+        return format_html('<a href="{}">{} open</a>', url, count)
 
     def has_add_permission(self, request) -> bool:
         # A restaurant a staff member created would belong to nobody (staff are picked by superusers).
@@ -157,14 +172,12 @@ class MenuItemAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         `availability_view`, with the state it asks for, so a double click or a stale page cannot flip it back.
         """
         if obj.is_available:
-            state, wanted, label, aria = "Yes", "0", "86 it", f"Mark {obj.name} unavailable"
+            state, label, aria = "Yes", "86 it", f"Mark {obj.name} unavailable"
         else:
-            state, wanted, label, aria = "No (86)", "1", "Back on", f"Mark {obj.name} available again"
-        return format_html(
-            '{} <button type="submit" class="button" formaction="{}" formmethod="post" name="is_available" '
-            'value="{}" aria-label="{}">{}</button>',
-            state, reverse("admin:restaurants_menuitem_availability", args=[obj.pk]), wanted, aria, label,
-        )  # fmt: skip
+            state, label, aria = "No (86)", "Back on", f"Mark {obj.name} available again"
+        url = reverse("admin:restaurants_menuitem_availability", args=[obj.pk])
+        button = one_click_button(url=url, field="is_available", wanted=not obj.is_available, label=label, aria_label=aria)
+        return format_html("{} {}", state, button)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.availability_view)
@@ -172,18 +185,14 @@ class MenuItemAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     def availability_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """POST is_available=1|0: sets the dish's availability, then back to the list the staff member was on."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request) or request.POST.get("is_available") not in ("0", "1"):
-            raise PermissionDenied
-        item = get_object_or_404(self.get_queryset(request), pk=pk)
-        self.set_availability(request, [item], request.POST["is_available"] == "1")
-        status = "available again" if item.is_available else 'marked unavailable ("86")'
-        self.message_user(request, f"{item.name} is {status}.")
-        back = request.headers.get("Referer", "")
-        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-            back = reverse("admin:restaurants_menuitem_changelist")
-        return redirect(back)
+
+        def apply(request, items, available: bool) -> str:
+            self.set_availability(request, items, available)
+            status = "available again" if available else 'marked unavailable ("86")'
+            return f"{items[0].name} is {status}."
+
+        changelist = reverse("admin:restaurants_menuitem_changelist")
+        return one_click_view(self, request, pk, field="is_available", apply=apply, changelist=changelist)
 
     def set_availability(self, request: HttpRequest, items: Iterable[MenuItem], available: bool) -> int:
         """Makes the dishes available or not; returns how many changed.

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
 
 from .models import Restaurant
@@ -179,3 +186,35 @@ class RestaurantScopedAdmin:
 
     def save_model(self, request, obj, form, change) -> None:
         obj.save(update_fields=form.update_fields)
+
+
+def one_click_button(*, url: str, field: str, wanted: bool, label: str, aria_label: str) -> str:
+    """A list row's one-click button: it submits the list's own form (the rows sit inside it, and forms cannot
+    nest) to `url` with `field` = "1" or "0", the state it asks for, so a double click or a stale page cannot
+    flip it back."""
+    return format_html(
+        '<button type="submit" class="button" formaction="{}" formmethod="post" name="{}" value="{}" '
+        'aria-label="{}">{}</button>',
+        url, field, "1" if wanted else "0", aria_label, label,
+    )  # fmt: skip
+
+
+def one_click_view(
+    model_admin: admin.ModelAdmin, request: HttpRequest, pk: int, *, field: str,
+    apply: Callable[[HttpRequest, list, bool], str], changelist: str,
+) -> HttpResponse:  # fmt: skip
+    """What a one-click button posts to: `field` = "1"/"0" sets that state of row `pk` of the admin's own (scoped)
+    queryset through `apply(request, [row], wanted)`, which returns the message to show; then back to the list
+    the staff member was on (`changelist` if the referrer is another site). 405 for anything but POST, 403
+    without the change permission or for another value, 404 for a row that is not theirs."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not model_admin.has_change_permission(request) or request.POST.get(field) not in ("0", "1"):
+        raise PermissionDenied
+    row = get_object_or_404(model_admin.get_queryset(request), pk=pk)
+    model_admin.message_user(request, apply(request, [row], request.POST[field] == "1"))
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = changelist
+    return redirect(back)
+

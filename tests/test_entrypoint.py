@@ -16,6 +16,7 @@ from livekit.rtc._proto import participant_pb2
 
 from agent_worker import worker
 from agent_worker.agent import RestaurantAgent
+from agent_worker.db import run_orm
 from dispatch.models import Call
 from tests.fakes.llm import ScriptedLLM
 
@@ -42,15 +43,17 @@ def diner_joins(room: rtc.Room, identity: str = "diner-1") -> None:
 
 
 def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = None, diner_after: float | None = 0,
-            room: str = ROOM, hang_up: bool = True):  # fmt: skip
+            room: str = ROOM, hang_up: bool = True, meanwhile=None):  # fmt: skip
     """Run the entrypoint for a job with `metadata` in `room`, text only (no STT/TTS); the diner joins
     `diner_after` seconds after the job starts (0: already there; None: never). Then, unless `hang_up` is
     False, close its session the way a diner's hang-up does; last, end the job the way LiveKit's job
-    executor does once the room is gone (shutdown callbacks). Returns (session, history, shutdown reasons); rooms the job asked LiveKit to
-    delete go to `deleted_rooms`."""
+    executor does once the room is gone (shutdown callbacks). `meanwhile`, an async function, runs beside the
+    job from its start. Returns (session, history, shutdown reasons); rooms the job asked LiveKit to delete go
+    to `deleted_rooms`."""
     reasons: list[str] = []
 
     async def main():
+        beside = asyncio.create_task(meanwhile()) if meanwhile else None
         with fake_job_context(job_id="AJ_test", job_metadata=metadata, room=_named_room(room)) as ctx:
             ctx._on_shutdown = reasons.append
             ctx.proc.userdata["llm"] = ScriptedLLM()
@@ -71,6 +74,8 @@ def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = 
                 await closed.wait()
             for callback in ctx._shutdown_callbacks:  # the room is gone: LiveKit's executor ends the job
                 await callback("room deleted")
+            if beside:
+                await beside
             return ctx, session, history
 
     ctx, session, history = async_to_sync(main)()
@@ -222,19 +227,64 @@ class TestTheCallsRecord:
         call.refresh_from_db()
         assert (call.status, call.end_reason) == (Call.Status.ENDED, Call.EndReason.TIME_LIMIT)
 
-    def test_a_database_that_refuses_the_record_does_not_stop_the_call(self, restaurant, caplog):
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+class TestTheDatabaseAway:
+    """The database refuses every write for a while (its calls table is renamed away from another connection,
+    as a restarting server refuses them): the call goes on, and what happened meanwhile is written once the
+    database is back, in order."""
+
+    @pytest.fixture
+    def call(self, restaurant) -> Call:
+        return Call.objects.create(restaurant=restaurant, room_name=ROOM, dispatch_id="AD_1", participant_identity="diner-1")
+
+    @staticmethod
+    def rename(old: str, new: str) -> None:
         from django.db import connection
 
-        with connection.cursor() as cursor:  # the calls table is gone (rolled back after the test): writes fail
-            cursor.execute(f"DROP TABLE {Call._meta.db_table}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
-        with caplog.at_level(logging.WARNING, logger="maitre.agent"):
-            _, history, reasons = run_job(f'{{"restaurant_id": {restaurant.pk}}}')
+    def away_for(self, seconds: float):
+        table = Call._meta.db_table
+        self.rename(table, "calls_away")
+
+        async def come_back() -> None:
+            await asyncio.sleep(seconds)
+            await run_orm(self.rename, "calls_away", table)
+
+        return come_back
+
+    def test_the_records_wait_and_are_written_when_it_is_back(self, restaurant, call, caplog):
+        with caplog.at_level(logging.INFO, logger="maitre.agent"):
+            _, history, reasons = run_job(f'{{"restaurant_id": {restaurant.pk}}}', settle=0.3, meanwhile=self.away_for(1.5))
+
+        assert history == ["Welcome to Trattoria Test. How can I help you?"]  # the greeting did not wait
+        assert reasons == []
+        call.refresh_from_db()
+        assert (call.status, call.end_reason) == (Call.Status.ENDED, Call.EndReason.DINER_HUNG_UP)
+        assert call.agent_joined_at < call.diner_joined_at <= call.ended_at
+        assert [m.text for m in call.messages.all()] == ["Welcome to Trattoria Test. How can I help you?"]
+        said = [r.getMessage() for r in caplog.records if r.name == "maitre.agent" and r.levelno >= logging.INFO]
+        assert any("the database refused call_agent_joined" in m and "trying again" in m for m in said)
+        assert any("call_agent_joined recorded after the database came back" in m for m in said)
+        assert not [r for r in caplog.records if r.name == "maitre.agent" and r.exc_info]  # lines, no traceback
+
+    def test_a_database_that_stays_away_loses_the_records_with_one_line_not_the_call(
+        self, restaurant, call, settings, caplog
+    ):
+        settings.AGENT_RECORD_DRAIN_TIMEOUT = 0.5
+        self.rename(Call._meta.db_table, "calls_away")
+        try:
+            with caplog.at_level(logging.WARNING, logger="maitre.agent"):
+                _, history, reasons = run_job(f'{{"restaurant_id": {restaurant.pk}}}')
+        finally:
+            self.rename("calls_away", Call._meta.db_table)
 
         assert history == ["Welcome to Trattoria Test. How can I help you?"]
         assert reasons == []
-        warnings = [r for r in caplog.records if r.name == "maitre.agent"]
-        assert [r.getMessage().split(":")[1].strip() for r in warnings] == [
-            "call_agent_joined not recorded", "call_diner_joined not recorded", "call_end not recorded",
-        ]  # fmt: skip
-        assert all(r.exc_info is None for r in warnings)  # one line each, no traceback
+        [error] = [r for r in caplog.records if r.name == "maitre.agent" and r.levelno >= logging.ERROR]
+        assert error.getMessage().startswith(f"call in {ROOM}: ")
+        assert "records not written: the database did not answer within 0.5 s" in error.getMessage()
+        assert error.exc_info is None

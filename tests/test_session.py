@@ -16,7 +16,7 @@ from tests.fakes.llm import FALLBACK, Rule, ScriptedLLM
 
 pytestmark = pytest.mark.django_db
 
-TOOLS = ["check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours"]
+TOOLS = ["check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours", "record_unanswered_question"]
 
 
 def converse(restaurant, model: ScriptedLLM, *questions: str):
@@ -96,7 +96,7 @@ def test_a_bad_argument_comes_back_as_a_sentence_the_agent_can_say(restaurant):
     assert "Our menu sections are: Antipasti, Pizze." in reply
 
 
-def test_the_model_gets_the_five_tools_and_the_restaurants_rules(clock, restaurant):
+def test_the_model_gets_the_six_tools_and_the_restaurants_rules(clock, restaurant):
     model = ScriptedLLM()
 
     [result] = converse(restaurant, model, "Tell me a joke")

@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db.models.signals import pre_save
 from django.urls import reverse
 
-from dispatch.models import Call
+from dispatch.models import Call, UnansweredQuestion
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
 from restaurants.models import Allergen, DietaryTag, MenuItem, Restaurant, ServicePeriod
 from tests.conftest import make_restaurant
@@ -42,7 +42,8 @@ def staff_member(username: str, *restaurants: Restaurant) -> User:
 @pytest.fixture
 def alfa(db) -> Restaurant:
     restaurant = make_restaurant(name="Trattoria Alfa", slug="alfa")
-    Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
+    call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
+    UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
     return restaurant
 
 
@@ -52,7 +53,8 @@ def beta(db) -> Restaurant:
     for item in restaurant.menu_items():
         item.name = f"Beta {item.name}"
         item.save()
-    Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
+    call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
+    UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
     staff_member("beta-staff", restaurant)
     return restaurant
 
@@ -70,6 +72,7 @@ ADMINS = {
     "menusection": ("restaurants", lambda r: r.menu_sections.get(name="Pizze")),
     "menuitem": ("restaurants", lambda r: r.menu_items().get(name__endswith="Diavola")),
     "call": ("dispatch", lambda r: r.calls.get()),
+    "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
 }
 
 
@@ -385,6 +388,7 @@ class TestStaffGroup:
         assert granted == edit | {
             "restaurants.view_restaurant", "restaurants.change_restaurant",
             "restaurants.view_allergen", "restaurants.view_dietarytag", "dispatch.view_call",
+            "dispatch.view_unansweredquestion", "dispatch.change_unansweredquestion",
         }  # fmt: skip
 
 

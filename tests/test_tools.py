@@ -30,9 +30,9 @@ def call(agent: RestaurantAgent, tool: str, **kwargs) -> str:
     return async_to_sync(ask)()
 
 
-def test_the_agent_offers_exactly_the_five_tools(agent):
+def test_the_agent_offers_exactly_the_six_tools(agent):
     assert sorted(t.info.name for t in agent.tools) == [
-        "check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours",
+        "check_open", "find_menu_item", "get_address", "get_menu", "get_opening_hours", "record_unanswered_question",
     ]  # fmt: skip
 
 
