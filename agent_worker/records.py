@@ -4,7 +4,9 @@
 The call's row is the one the web side made for its room (dispatch.models.Call, found by room name); the writes
 are dispatch.services' functions, which also publish each change to the staff's live view. They run through
 the ORM bridge on a queue of their own, one after the other in the order things happened, so nothing on the
-audio path (a greeting, the next model request after a tool) waits for the database. When the database
+audio path (a greeting, the next model request after a tool) waits for the database; and they wait while the
+agent is thinking (between the diner's turn and its answer), so that their work in this process (the queries
+are built in Python, under the GIL) does not slow the turn down either. When the database
 refuses a write, the queue keeps it and tries again with growing pauses, so rows wait out a brief outage and
 are written when it is back; a write still refused after AGENT_RECORD_RETRY_FOR seconds is given up (one
 error line). At the job's end the queue gets AGENT_RECORD_DRAIN_TIMEOUT seconds to empty.
@@ -22,7 +24,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError
-from livekit.agents import AgentSession, ConversationItemAddedEvent, FunctionToolsExecutedEvent
+from livekit.agents import AgentSession, AgentStateChangedEvent, ConversationItemAddedEvent, FunctionToolsExecutedEvent
 
 from dispatch import services
 from dispatch.models import Call, CallMessage
@@ -73,6 +75,8 @@ class CallRecord:
         self.end_reason: Call.EndReason | None = None
         self._queue: asyncio.Queue[tuple[Callable, dict]] = asyncio.Queue()
         self._writer: asyncio.Task | None = None
+        self._quiet = asyncio.Event()  # set while the agent is not thinking: writes may go
+        self._quiet.set()
 
     # --- the queue ---
 
@@ -85,6 +89,7 @@ class CallRecord:
     async def _write_all(self) -> None:
         while True:
             fn, kwargs = await self._queue.get()
+            await self._quiet.wait()
             try:
                 await self._write(fn, kwargs)
             finally:
@@ -120,11 +125,20 @@ class CallRecord:
         calls as they happen."""
         session.on("conversation_item_added", self._on_item)
         session.on("function_tools_executed", self._on_tools)
+        session.on("agent_state_changed", self._on_state)
+
+    def _on_state(self, event: AgentStateChangedEvent) -> None:
+        if event.new_state == "thinking":
+            self._quiet.clear()
+        else:
+            self._quiet.set()
 
     def _on_item(self, event: ConversationItemAddedEvent) -> None:
         item = event.item
         role = ROLES.get(getattr(item, "role", None))
         text = (item.text_content or "").strip() if role else ""
+        if role == CallMessage.Role.DINER:
+            self._quiet.clear()  # the diner's turn is complete: the agent is about to think
         if text:
             self._put(services.call_message_add, role=role, text=_cut(text, MAX_MESSAGE_CHARS), at=_utc(item.created_at))
 
@@ -154,6 +168,7 @@ class CallRecord:
         shutdown callback."""
         # No parameter: JobContext.add_shutdown_callback would pass the shutdown reason to one.
         self._put(services.call_end, reason=self.end_reason or Call.EndReason.AGENT_ENDED)
+        self._quiet.set()  # the call is over: nothing left to slow down
         try:
             async with asyncio.timeout(settings.AGENT_RECORD_DRAIN_TIMEOUT):
                 await self.flushed()

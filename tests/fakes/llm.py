@@ -12,6 +12,7 @@ back (so a test can check the reply carries the database's facts); after a tool 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ class ScriptedLLM(llm.LLM):
     def __init__(self, *rules: Rule) -> None:
         super().__init__()
         self.rules = rules
-        self.requests: list[dict] = []  # per chat(): the tool names offered and the last item's type
+        self.requests: list[dict] = []  # per chat(): the tool names offered, the instructions, when (time.time())
 
     @property
     def model(self) -> str:
@@ -51,7 +52,7 @@ class ScriptedLLM(llm.LLM):
     ) -> llm.LLMStream:
         tools = tools or []
         self.requests.append(
-            {"tools": sorted(t.info.name for t in tools), "instructions": _instructions(chat_ctx)}
+            {"tools": sorted(t.info.name for t in tools), "instructions": _instructions(chat_ctx), "at": time.time()}
         )
         return _ScriptedStream(self, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
 
