@@ -246,3 +246,51 @@ def _call_webhook_effect(call: Call, event: livekit_server.RoomEvent) -> None:
         if who.hung_up:
             call_end(room_name=call.room_name, reason=Call.EndReason.DINER_HUNG_UP, at=event.at)
 
+
+# --- Retention: what the diners said is kept CALL_RETENTION_DAYS days ----------------------------------------
+
+# LiveKit redelivers a webhook for minutes at most: a day's handled ids recognise every repeat.
+WEBHOOK_IDS_KEPT = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What call_records_purge deleted, or would delete: calls purged (created before `before`, UTC), their
+    messages deleted and tool calls cleared, unanswered questions deleted, handled webhook ids forgotten."""
+
+    before: dt.datetime
+    calls: int
+    messages: int
+    tool_calls: int
+    questions: int
+    webhook_ids: int
+
+    def __bool__(self) -> bool:
+        return any((self.calls, self.messages, self.tool_calls, self.questions, self.webhook_ids))
+
+
+def call_records_purge(*, dry_run: bool = False) -> Purge:
+    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages, their
+    tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
+    and the unanswered questions asked before then; each such call keeps its row, times, status and counts and
+    gets `purged_at`. Also forgets handled webhook ids older than WEBHOOK_IDS_KEPT. One transaction; calls
+    already purged are skipped, so a second run changes nothing. `dry_run`: count only, change nothing.
+    """
+    now = timezone.now()
+    before = now - dt.timedelta(days=settings.CALL_RETENTION_DAYS)
+    with transaction.atomic():
+        calls = Call.objects.filter(created_at__lt=before, purged_at__isnull=True)
+        messages = CallMessage.objects.filter(call__in=calls)
+        tool_calls = ToolCall.objects.filter(call__in=calls)
+        questions = UnansweredQuestion.objects.filter(created_at__lt=before)
+        webhook_ids = WebhookEvent.objects.filter(received_at__lt=now - WEBHOOK_IDS_KEPT)
+        if dry_run:
+            counts = (calls.count(), messages.count(), tool_calls.count(), questions.count(), webhook_ids.count())
+            return Purge(before, *counts)
+        messages_deleted = messages.delete()[0]
+        tool_calls_cleared = tool_calls.update(arguments={}, output="")
+        # The calls last: the two queries above pick their rows by the call not being purged yet.
+        calls_purged = calls.update(purged_at=now)
+        return Purge(
+            before, calls_purged, messages_deleted, tool_calls_cleared, questions.delete()[0], webhook_ids.delete()[0]
+        )
