@@ -198,7 +198,8 @@ class WebhookNotVerified(Exception):
 
 class NotAWebhookEvent(Exception):
     """A correctly signed body that is not a LiveKit webhook event: not protobuf JSON of a WebhookEvent, no event
-    name or id (or an id over MAX_EVENT_ID characters), or a time out of range."""
+    name or id (or an id over MAX_EVENT_ID characters), a NUL character in the id or room name, or a time out of
+    range."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ def read_webhook(body: bytes, authorization: str) -> RoomEvent:
         raise WebhookNotVerified(str(exc) or type(exc).__name__) from None
     if not event.event or not 0 < len(event.id) <= MAX_EVENT_ID:
         raise NotAWebhookEvent("no event name, or no id (or a longer one than LiveKit's)")
+    if "\x00" in event.id + event.room.name:  # no database's text holds one (PostgreSQL refuses the query)
+        raise NotAWebhookEvent("a NUL character in the id or the room's name")
     return RoomEvent(
         id=event.id,
         name=event.event,

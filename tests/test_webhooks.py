@@ -322,6 +322,8 @@ NOT_EVENTS = [
     ("no-id", b'{"event": "room_finished", "room": {"name": "x"}}'),
     ("id-too-long", json.dumps({"event": "room_finished", "id": "EV_" + "x" * 62}).encode()),
     ("wrong-type", b'{"event": 5, "id": "EV_1"}'),
+    ("nul-in-room-name", b'{"event": "room_finished", "id": "EV_1", "room": {"name": "restaurant-1-\\u0000"}}'),
+    ("nul-in-id", b'{"event": "room_finished", "id": "EV_\\u0000"}'),
     ("time-out-of-range", b'{"event": "room_finished", "id": "EV_1", "createdAt": "9223372036854775807"}'),
     ("nested-too-deep", b'{"room": ' * 5000 + b"{}" + b"}" * 5000),
     ("duplicate-key", b'{"event": "room_finished", "event": "room_started", "id": "EV_1"}'),
