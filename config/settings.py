@@ -221,6 +221,9 @@ AGENT_RECORD_RETRY_FOR = env.float("AGENT_RECORD_RETRY_FOR", default=60.0)
 AGENT_RECORD_DRAIN_TIMEOUT = env.float("AGENT_RECORD_DRAIN_TIMEOUT", default=20.0)
 # Derived: no call outlives this (seconds from its dispatch), so one whose worker died stops counting then.
 CALL_MAX_LIFETIME = AGENT_NO_SHOW_TIMEOUT + AGENT_MAX_CALL_DURATION + 60
+# Days a call's transcript, tool-call arguments and outputs, and unanswered questions are kept (personal data);
+# `manage.py purge_calls`, run daily, deletes what is older and keeps the calls' times and counts.
+CALL_RETENTION_DAYS = env.int("CALL_RETENTION_DAYS", default=30)
 
 # --- The worker (manage.py runagent) ---------------------------------------------------------------
 # Health-check HTTP server of the worker; port 0 picks a free port.
@@ -251,6 +254,8 @@ for _name in ("LIVEKIT_ROOM_EMPTY_TIMEOUT", "LIVEKIT_ROOM_DEPARTURE_TIMEOUT", "A
               "AGENT_RECORD_DRAIN_TIMEOUT"):  # fmt: skip
     if not 0 < globals()[_name] <= 24 * 60 * 60:
         raise ImproperlyConfigured(f"{_name} is in seconds and must be more than 0 and at most 86400.")
+if not 1 <= CALL_RETENTION_DAYS <= 36500:
+    raise ImproperlyConfigured("CALL_RETENTION_DAYS is a number of days from 1 to 36500.")
 _RATE = re.compile(r"^\d+/\d*[smhd]$")
 if not CALL_RATE_LIMITS or not all(_RATE.match(r) for r in CALL_RATE_LIMITS):
     raise ImproperlyConfigured('CALL_RATE_LIMITS is a comma-separated list of rates such as "5/m,20/h".')

@@ -23,7 +23,7 @@ from django.utils import timezone
 from restaurants.models import Restaurant
 
 from . import live, livekit_server
-from .models import Call, CallMessage, ToolCall, UnansweredQuestion
+from .models import Call, CallMessage, ToolCall, UnansweredQuestion, WebhookEvent
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -189,3 +189,103 @@ def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str
     if call is not None:
         _publish(room_name)
     return asked
+
+
+# --- LiveKit's webhooks: the joins and the end, told by LiveKit itself ------------------------------------
+
+# The events that change a call; LiveKit's others (room_started, track_*, egress_*...) are acknowledged only.
+CALL_EVENTS = ("participant_joined", "participant_left", "room_finished")
+
+
+def call_webhook_event(*, event: livekit_server.RoomEvent) -> bool:
+    """Apply one verified LiveKit webhook (livekit_server.read_webhook) to the call in its room, through the
+    same services the worker uses, so a call is recorded right even when its worker died:
+    - participant_joined: the agent (kind agent) -> call_agent_joined; the diner (the call's participant
+      identity, or a phone caller) -> call_diner_joined; at the event's time;
+    - participant_left: the same join, at the time LiveKit says the participant joined (so a late or lost
+      participant_joined changes nothing); then, if the diner hung up, call_end "diner hung up" at the event's
+      time (a diner who dropped out may come back: the room's end settles that);
+    - room_finished: call_end at the event's time, "no agent" / "no diner" / "agent ended" from what the record
+      shows (a call already over keeps its first ending).
+    Returns True if applied; False for another event, a room with no call, or an event id already handled
+    (LiveKit delivers at least once): the id is stored (WebhookEvent) in the transaction of its effect.
+    """
+    if event.name not in CALL_EVENTS:
+        return False
+    with transaction.atomic():
+        call = Call.objects.filter(room_name=event.room_name).first()
+        if call is None:
+            return False
+        _, new = WebhookEvent.objects.get_or_create(event_id=event.id, defaults={"event": event.name})
+        if new:
+            _call_webhook_effect(call, event)
+    return new
+
+
+def _call_webhook_effect(call: Call, event: livekit_server.RoomEvent) -> None:
+    if event.name == "room_finished":
+        if call.agent_joined_at is None:
+            reason = Call.EndReason.NO_AGENT
+        else:
+            reason = Call.EndReason.NO_DINER if call.diner_joined_at is None else Call.EndReason.AGENT_ENDED
+        call_end(room_name=call.room_name, reason=reason, at=event.at)
+        return
+    who = event.participant
+    if who is None:
+        return
+    joined_at = event.at if event.name == "participant_joined" else who.joined_at or event.at
+    if who.kind == "agent":
+        call_agent_joined(room_name=call.room_name, at=joined_at)
+    elif who.kind == "sip" or (who.kind == "standard" and who.identity == call.participant_identity):
+        call_diner_joined(room_name=call.room_name, at=joined_at)
+        if who.hung_up:
+            call_end(room_name=call.room_name, reason=Call.EndReason.DINER_HUNG_UP, at=event.at)
+
+
+# --- Retention: what the diners said is kept CALL_RETENTION_DAYS days ----------------------------------------
+
+# LiveKit redelivers a webhook for minutes at most: a day's handled ids recognise every repeat.
+WEBHOOK_IDS_KEPT = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What call_records_purge deleted, or would delete: calls purged (created before `before`, UTC), their
+    messages deleted and tool calls cleared, unanswered questions deleted, handled webhook ids forgotten."""
+
+    before: dt.datetime
+    calls: int
+    messages: int
+    tool_calls: int
+    questions: int
+    webhook_ids: int
+
+    def __bool__(self) -> bool:
+        return any((self.calls, self.messages, self.tool_calls, self.questions, self.webhook_ids))
+
+
+def call_records_purge(*, dry_run: bool = False) -> Purge:
+    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages, their
+    tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
+    and the unanswered questions asked before then; each such call keeps its row, times, status and counts and
+    gets `purged_at`. Also forgets handled webhook ids older than WEBHOOK_IDS_KEPT. One transaction; calls
+    already purged are skipped, so a second run changes nothing. `dry_run`: count only, change nothing.
+    """
+    now = timezone.now()
+    before = now - dt.timedelta(days=settings.CALL_RETENTION_DAYS)
+    with transaction.atomic():
+        calls = Call.objects.filter(created_at__lt=before, purged_at__isnull=True)
+        messages = CallMessage.objects.filter(call__in=calls)
+        tool_calls = ToolCall.objects.filter(call__in=calls)
+        questions = UnansweredQuestion.objects.filter(created_at__lt=before)
+        webhook_ids = WebhookEvent.objects.filter(received_at__lt=now - WEBHOOK_IDS_KEPT)
+        if dry_run:
+            counts = (calls.count(), messages.count(), tool_calls.count(), questions.count(), webhook_ids.count())
+            return Purge(before, *counts)
+        messages_deleted = messages.delete()[0]
+        tool_calls_cleared = tool_calls.update(arguments={}, output="")
+        # The calls last: the two queries above pick their rows by the call not being purged yet.
+        calls_purged = calls.update(purged_at=now)
+        return Purge(
+            before, calls_purged, messages_deleted, tool_calls_cleared, questions.delete()[0], webhook_ids.delete()[0]
+        )

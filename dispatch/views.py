@@ -1,8 +1,9 @@
-"""The diner's API under /api/: start a call, and say that no agent came.
+"""The diner's API under /api/: start a call, and say that no agent came; and LiveKit's webhooks.
 
 Every answer is JSON. Errors are `{"error": "<sentence a diner can read>"}` with a 4xx status (503 only for
-"all lines are busy" and "the voice service is not reachable"), sometimes with `Retry-After` (seconds); an
-error never carries a token. Bodies are JSON objects of at most MAX_BODY_BYTES.
+"all lines are busy", "the voice service is not reachable" and "LiveKit's key is not set"), sometimes with
+`Retry-After` (seconds); an error never carries a token. Bodies are JSON objects of at most MAX_BODY_BYTES
+(LiveKit's webhooks: WEBHOOK_MAX_BYTES).
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ from functools import wraps
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from restaurants.models import Restaurant
 
 from . import limits
-from .livekit_server import LiveKitNotConfigured, LiveKitUnavailable, NotADinerToken, read_diner_token
-from .services import LinesBusy, call_no_agent, call_start
+from .livekit_server import (
+    LiveKitNotConfigured, LiveKitUnavailable, NotADinerToken, NotAWebhookEvent, WebhookNotVerified, read_diner_token,
+    read_webhook,
+)  # fmt: skip
+from .services import LinesBusy, call_no_agent, call_start, call_webhook_event
 
 logger = logging.getLogger("maitre.dispatch")
 
 MAX_BODY_BYTES = 4096
+# LiveKit's webhook bodies are about 1 KB (a room with its codecs, a participant with its attributes).
+WEBHOOK_MAX_BYTES = 64 * 1024
+WEBHOOK_CONTENT_TYPES = ("application/webhook+json", "application/json")
 # The largest id a database key holds (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 BUSY_RETRY_AFTER = 30  # seconds: calls last minutes, a line frees up at some point
@@ -67,21 +75,28 @@ def api_post(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awai
     return wrapper
 
 
+def _body(request: HttpRequest, limit: int) -> bytes:
+    """The request's raw body, at most `limit` bytes. Raises ApiError: 400 Content-Length not a number, 413 over
+    `limit` (said or sent)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "The request's Content-Length is not a number.") from None
+    too_big = ApiError(413, f"The request body is too large (at most {limit} bytes).")
+    if declared > limit:
+        raise too_big
+    body = request.read(limit + 1)  # never more, whatever the headers said
+    if len(body) > limit:
+        raise too_big
+    return body
+
+
 def json_object(request: HttpRequest) -> dict:
     """The request's body as a JSON object. Raises ApiError: 415 not sent as JSON, 413 over MAX_BODY_BYTES,
     400 not UTF-8 JSON, nested too deep for the parser, or not an object."""
     if request.content_type != "application/json":
         raise ApiError(415, "Send the request as JSON (Content-Type: application/json).")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ApiError(400, "The request's Content-Length is not a number.") from None
-    too_big = ApiError(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes).")
-    if declared > MAX_BODY_BYTES:
-        raise too_big
-    body = request.read(MAX_BODY_BYTES + 1)  # never more, whatever the headers said
-    if len(body) > MAX_BODY_BYTES:
-        raise too_big
+    body = _body(request, MAX_BODY_BYTES)
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
@@ -164,6 +179,37 @@ async def call_no_agent_view(request: HttpRequest) -> HttpResponse:
         raise ApiError(401, "This call is not known here. Please reload the page.") from None
     await call_no_agent(seat=seat)
     return HttpResponse(status=204)
+
+
+@csrf_exempt  # LiveKit's server posts here; its signature stands in for the CSRF token
+@api_post
+async def livekit_webhook(request: HttpRequest) -> HttpResponse:
+    """A LiveKit webhook (room_started, participant_joined, participant_left, room_finished...): what happened
+    in a call's room, recorded on its call (dispatch.services.call_webhook_event), once per event id.
+
+    Request: POST from LiveKit's server, `Content-Type: application/webhook+json` (or application/json), a
+    WebhookEvent as protobuf JSON of at most WEBHOOK_MAX_BYTES, `Authorization: <bare JWT>` signed with
+    LIVEKIT_API_KEY / LIVEKIT_API_SECRET and carrying the body's hash. 200 `{}`: recorded, already recorded, or
+    nothing to record. Errors, as `{"error": "<sentence>"}`: 400 a signed body that is not an event, or a bad
+    Content-Length; 401 no signature, a bad or expired one, or another body's; 405 not POST; 413 too large; 415
+    another content type; 503 LIVEKIT_API_KEY or LIVEKIT_API_SECRET not set (LiveKit retries).
+    """
+    if request.content_type not in WEBHOOK_CONTENT_TYPES:
+        raise ApiError(415, "Send a LiveKit webhook (Content-Type: application/webhook+json).")
+    body = _body(request, WEBHOOK_MAX_BYTES)
+    try:
+        event = read_webhook(body, request.headers.get("Authorization", ""))
+    except LiveKitNotConfigured as exc:
+        logger.error("Cannot check LiveKit's webhooks: set %s", exc)
+        raise ApiError(503, "Webhooks are not set up yet: the server needs its LiveKit key and secret.") from None
+    except WebhookNotVerified as exc:
+        logger.warning("webhook refused: %s", exc)
+        raise ApiError(401, "This webhook is not signed by our LiveKit server.") from None
+    except NotAWebhookEvent as exc:
+        logger.warning("webhook refused: %s", exc)
+        raise ApiError(400, "The body is not a LiveKit webhook event.") from None
+    await sync_to_async(call_webhook_event)(event=event)
+    return JsonResponse({})
 
 
 def _json_under_api(django_view: Callable[..., HttpResponse], status: int, sentence: str) -> Callable[..., HttpResponse]:
