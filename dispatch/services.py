@@ -137,18 +137,25 @@ def call_diner_joined(*, room_name: str, at: dt.datetime | None = None) -> None:
 
 def call_end(*, room_name: str, reason: Call.EndReason, at: dt.datetime | None = None) -> None:
     """The call in `room_name` is over, for `reason`, at `at` (default UTC now): ended (with its duration in
-    seconds) if the diner had joined, failed if not. A call already over keeps its first ending."""
+    seconds) if the diner had joined, failed if not.
+
+    A call already over keeps its first ending, with one exception: "agent ended", which is what LiveKit's
+    room_finished says when it knows no better, gives way to a more telling reason that comes after it (the
+    worker's "time limit" or "error", written once the room was already gone); the times stay.
+    """
     now = at or timezone.now()
-    ended = 0
+    changed = 0
     for call in Call.objects.filter(room_name=room_name, status__in=[Call.Status.DISPATCHED, Call.Status.ACTIVE]):
         joined = call.diner_joined_at
-        ended += Call.objects.filter(pk=call.pk, status=call.status).update(
+        changed += Call.objects.filter(pk=call.pk, status=call.status).update(
             status=Call.Status.ENDED if joined else Call.Status.FAILED,
             end_reason=reason,
             ended_at=now,
             duration=max(round((now - joined).total_seconds()), 0) if joined else None,
         )
-    if ended:
+    if not changed and reason != Call.EndReason.AGENT_ENDED:
+        changed = Call.objects.filter(room_name=room_name, end_reason=Call.EndReason.AGENT_ENDED).update(end_reason=reason)
+    if changed:
         _publish(room_name)
 
 

@@ -256,6 +256,16 @@ class TestEffects:
         call.refresh_from_db()
         assert (call.status, call.end_reason, call.ended_at) == (Call.Status.ENDED, Call.EndReason.TIME_LIMIT, ended_at)
 
+    def test_the_workers_telling_reason_after_the_room_finished_replaces_agent_ended(self, server, call, events):
+        deliver_ok(server, joined(events, call.participant_identity), joined(events, fake.CAPTURED_AGENT))
+        room_finished = fake.event(events, "room_finished")
+        deliver_ok(server, room_finished)  # the worker's record of the end is still on its way
+
+        call_end(room_name=call.room_name, reason=Call.EndReason.TIME_LIMIT)
+
+        call.refresh_from_db()
+        assert (call.status, call.end_reason, call.ended_at) == (Call.Status.ENDED, Call.EndReason.TIME_LIMIT, at(room_finished))
+
     def test_events_of_rooms_without_a_call_are_acknowledged_and_ignored(self, server, call, events, published):
         other = fake.session("restaurant-1-" + "f" * 32, call.participant_identity)
         deliver_ok(server, *other)
