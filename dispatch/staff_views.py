@@ -70,7 +70,8 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = get_object_or_404(_calls_for(request.user), pk=call_id)
     tool_calls = list(call.tool_calls.all())
     for tool_call in tool_calls:
-        tool_call.arguments_text = json.dumps(tool_call.arguments, ensure_ascii=False)
+        # As compact as the page's script writes them (JSON.stringify).
+        tool_call.arguments_text = json.dumps(tool_call.arguments, ensure_ascii=False, separators=(",", ":"))
     record = sorted([*call.messages.all(), *tool_calls], key=lambda entry: entry.created_at)
     context = {"call": call, "record": record, "listenable": _listenable(call)}
     return render(request, "staff/call.html", context)

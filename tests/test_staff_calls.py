@@ -197,7 +197,7 @@ class TestCallPage:
         texts = [" ".join(re.sub(r"<[^>]+>", " ", e).split()[1:]) for e in entries]  # without the time
         assert texts == [
             "Diner Is the Margherita vegetarian?",
-            'Tool find_menu_item {&quot;name&quot;: &quot;Margherita&quot;} answered in 12 ms: Margherita, 9.50 EUR',
+            'Tool find_menu_item {&quot;name&quot;:&quot;Margherita&quot;} answered in 12 ms: Margherita, 9.50 EUR',
             "Tool check_open {} failed: The hours are unknown.",
             "Agent Yes, it is.",
         ]

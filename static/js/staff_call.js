@@ -151,10 +151,11 @@ async function showCaption(thisRoom, reader, identity) {
   const id = (reader.info.attributes || {})["lk.segment_id"] || reader.info.id;
   let line = segments.get(id);
   if (!line) {
+    const agent = thisRoom.remoteParticipants.get(identity)?.isAgent;
     line = document.createElement("p");
-    line.className = "line";
+    line.className = agent ? "line line-agent" : "line line-you";
     const who = document.createElement("strong");
-    who.textContent = thisRoom.remoteParticipants.get(identity)?.isAgent ? "Agent: " : "Diner: ";
+    who.textContent = agent ? "Agent: " : "Diner: ";
     line.append(who, document.createElement("span"));
     captions.append(line);
     segments.set(id, line);
