@@ -34,6 +34,7 @@ from tests.conftest import API_KEY, API_SECRET
 from tests.test_browser import (  # noqa: F401  (fixtures)
     SCREENSHOTS,
     db_with_seeds,
+    demo,
     expect,
     page,
     trattoria,
@@ -58,12 +59,27 @@ def asgi_server(db_with_seeds, livekit) -> str:
     server.join(5)
 
 
+def staff_member(restaurant: Restaurant) -> str:
+    """A staff member of `restaurant` (not a superuser): their username."""
+    user = User.objects.create_user("maria", password=PASSWORD, is_staff=True)
+    restaurant.staff.add(user)
+    return user.username
+
+
 @pytest.fixture
 def trattoria_staff(trattoria) -> str:
-    """A staff member of Trattoria Test (not a superuser): their username."""
-    user = User.objects.create_user("maria", password=PASSWORD, is_staff=True)
-    trattoria.staff.add(user)
-    return user.username
+    return staff_member(trattoria)
+
+
+@pytest.fixture
+def kettle(demo) -> Restaurant:
+    """The Copper Kettle, among the demo restaurants (manage.py load_demo)."""
+    return Restaurant.objects.get(slug="the-copper-kettle")
+
+
+@pytest.fixture
+def kettle_staff(kettle) -> str:
+    return staff_member(kettle)
 
 
 def as_worker(service, **kwargs) -> None:
@@ -94,15 +110,15 @@ def log_in(page, base: str, username: str, path: str) -> None:
     page.wait_for_url(f"{base}{path}")
 
 
-def test_a_diners_call_shows_on_the_staff_page_as_it_happens(trattoria, trattoria_staff, livekit, asgi_server, page):
-    log_in(page, asgi_server, trattoria_staff, "/staff/calls/")
+def test_a_diners_call_shows_on_the_staff_page_as_it_happens(kettle, kettle_staff, livekit, asgi_server, page):
+    log_in(page, asgi_server, kettle_staff, "/staff/calls/")
     expect(page.locator("#live-status")).to_have_text("Live")
     expect(page.get_by_text("No calls going on right now.")).to_be_visible()
     diner = page.context.browser.new_context().new_page()
     diner_errors = []
     diner.on("pageerror", lambda exc: diner_errors.append(str(exc)))
     use_fake_livekit_client(diner)  # the diner's page gets as far as being in the room
-    diner.goto(f"{asgi_server}/r/{trattoria.slug}/")
+    diner.goto(f"{asgi_server}/r/{kettle.slug}/")
 
     diner.get_by_role("button", name="Talk to us").click()
 
@@ -113,12 +129,12 @@ def test_a_diners_call_shows_on_the_staff_page_as_it_happens(trattoria, trattori
     expect(row).to_have_count(1, timeout=1_000)  # the call starting (no event: the consumer read the row)
     status = row.locator('[data-field="status"]')
     expect(status).to_have_text("Dispatched (waiting for the agent and the diner)")
-    expect(row.locator('[data-field="restaurant"]')).to_have_text("Trattoria Test")
+    expect(row.locator('[data-field="restaurant"]')).to_have_text("The Copper Kettle")
     # The worker, in its own process: the agent and then the diner are in the room.
     as_worker(services.call_agent_joined, room_name=room)
     as_worker(services.call_diner_joined, room_name=room)
     expect(status).to_have_text("Active", timeout=1_000)
-    as_worker(services.call_message_add, room_name=room, role="agent", text="Buonasera!", at=timezone.now())
+    as_worker(services.call_message_add, room_name=room, role="agent", text="Good evening!", at=timezone.now())
     expect(row.locator('[data-field="messages"]')).to_have_text("1", timeout=1_000)
     page.screenshot(path=SCREENSHOTS / "staff-calls-list-during-a-call.png", full_page=True)
 
@@ -128,18 +144,18 @@ def test_a_diners_call_shows_on_the_staff_page_as_it_happens(trattoria, trattori
     expect(page.get_by_role("button", name="Listen in")).to_be_visible()
     record = page.locator("#record li")
     expect(record).to_have_count(1)
-    as_worker(services.call_message_add, room_name=room, role="diner", text="Is the Margherita vegetarian?",
+    as_worker(services.call_message_add, room_name=room, role="diner", text="Is the nut roast vegan?",
               at=timezone.now())  # fmt: skip
-    as_worker(services.call_tool_call_add, room_name=room, name="find_menu_item", arguments={"name": "Margherita"},
-              output="Margherita: 9.50 EUR, vegetarian", is_error=False, duration_ms=14, at=timezone.now())  # fmt: skip
-    as_worker(services.call_message_add, room_name=room, role="agent", text="Yes, it is vegetarian.", at=timezone.now())
+    as_worker(services.call_tool_call_add, room_name=room, name="find_menu_item", arguments={"name": "nut roast"},
+              output="Nut roast: 17.00 GBP, vegan", is_error=False, duration_ms=14, at=timezone.now())  # fmt: skip
+    as_worker(services.call_message_add, room_name=room, role="agent", text="Yes, it is vegan.", at=timezone.now())
     expect(record).to_have_count(4, timeout=1_000)
     texts = [" ".join(t.split()[1:]) for t in record.all_inner_texts()]  # without the time
     assert texts == [
-        "Agent Buonasera!",
-        "Diner Is the Margherita vegetarian?",
-        'Tool find_menu_item {"name":"Margherita"} answered in 14 ms: Margherita: 9.50 EUR, vegetarian',
-        "Agent Yes, it is vegetarian.",
+        "Agent Good evening!",
+        "Diner Is the nut roast vegan?",
+        'Tool find_menu_item {"name":"nut roast"} answered in 14 ms: Nut roast: 17.00 GBP, vegan',
+        "Agent Yes, it is vegan.",
     ]
     page.screenshot(path=SCREENSHOTS / "staff-call-page-during-a-call.png", full_page=True)
     as_worker(services.call_end, room_name=room, reason=Call.EndReason.DINER_HUNG_UP)
