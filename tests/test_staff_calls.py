@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 import re
-import socket
 import uuid
 
 import jwt
@@ -29,6 +28,8 @@ from dispatch import live, live_feed, livekit_server
 from dispatch.models import Call, CallMessage, ToolCall, UnansweredQuestion
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
+from tests.test_connection_details import redis_answers
+from tests.test_tenancy import staff_member
 
 T0 = dt.datetime(2026, 6, 9, 18, 0, tzinfo=dt.UTC)  # 20:00 in Rome
 
@@ -48,13 +49,6 @@ def a_call(restaurant: Restaurant, status: str = Call.Status.ACTIVE, *, minutes_
     return call
 
 
-def staff_of(restaurant: Restaurant | None, username: str, **fields) -> User:
-    user = User.objects.create_user(username, **{"is_staff": True, **fields})
-    if restaurant is not None:
-        restaurant.staff.add(user)
-    return user
-
-
 @pytest.fixture
 def alfa(db) -> Restaurant:
     return make_restaurant(name="Trattoria Alfa", slug="alfa")
@@ -68,7 +62,7 @@ def beta(db) -> Restaurant:
 @pytest.fixture
 def staff(alfa) -> Client:
     client = Client()
-    client.force_login(staff_of(alfa, "alfa-staff"))
+    client.force_login(staff_member("alfa-staff", alfa))
     return client
 
 
@@ -279,7 +273,7 @@ class TestListen:
 
     def test_it_needs_the_csrf_token(self, alfa, livekit):
         client = Client(enforce_csrf_checks=True)
-        client.force_login(staff_of(alfa, "careful"))
+        client.force_login(staff_member("careful", alfa))
 
         assert client.post(f"/staff/calls/{a_call(alfa).pk}/listen").status_code == 403
 
@@ -292,6 +286,7 @@ class TestListen:
 # The consumer reads the database from other threads (database_sync_to_async): its tests commit their rows
 # (transaction=True), and get the seeded allergens and dietary tags back afterwards (serialized_rollback).
 socket_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+PATH = "/ws/staff/calls/"
 
 
 @pytest.fixture
@@ -302,8 +297,7 @@ def layer(settings):
 
 @dataclass
 class Login:
-    """A user, and the headers a page of theirs sends with its websocket: the session cookie (none when
-    anonymous) and an Origin of this site."""
+    """A user, and the session cookie a page of theirs sends with its websocket (none when anonymous)."""
 
     user: User | None
     cookie: list[tuple[bytes, bytes]]
@@ -317,8 +311,25 @@ class Login:
         name = django_settings.SESSION_COOKIE_NAME
         return cls(user, [(b"cookie", f"{name}={client.cookies[name].value}".encode())])
 
-    def socket(self, path: str = "/ws/staff/calls/", origin: bytes = b"http://127.0.0.1:8000") -> WebsocketCommunicator:
+    def socket(self, path: str = PATH, origin: bytes = b"http://127.0.0.1:8000") -> WebsocketCommunicator:
+        """A connection from a page of this site (its Origin), through config.asgi's whole stack."""
         return WebsocketCommunicator(application, path, headers=[(b"origin", origin), *self.cookie])
+
+    def refused(self, path: str = PATH, **origin) -> bool:
+        """Whether the server refuses this user's connection to `path` at the handshake."""
+
+        async def attempt() -> bool:
+            connected, _ = await self.socket(path, **origin).connect()
+            return not connected
+
+        return async_to_sync(attempt)()
+
+    async def opened(self, path: str = PATH) -> tuple[WebsocketCommunicator, list[dict]]:
+        """A connection the server accepted, and the events it started with (the snapshot)."""
+        communicator = self.socket(path)
+        connected, _ = await communicator.connect()
+        assert connected
+        return communicator, await received(communicator)
 
 
 def run(scenario):
@@ -340,63 +351,46 @@ def published(restaurant_id: int, event: dict):
 
 @pytest.fixture
 def alfa_staff(alfa) -> Login:
-    return Login.of(staff_of(alfa, "alfa-staff"))
+    return Login.of(staff_member("alfa-staff", alfa))
 
 
 @socket_db
 class TestConsumerAccess:
-    @pytest.mark.parametrize("who", ["anonymous", "not staff", "inactive staff"])
-    def test_it_refuses_anyone_but_staff(self, alfa, layer, who):
-        user = None if who == "anonymous" else staff_of(alfa, who, is_staff=who != "not staff")
-        login = Login.of(user)
-        if who == "inactive staff":
-            User.objects.filter(pk=user.pk).update(is_active=False)  # after logging in
+    def test_it_refuses_anonymous_users(self, layer):
+        assert Login.of(None).refused()
 
-        async def scenario():
-            connected, _ = await login.socket().connect()
-            assert not connected
+    def test_it_refuses_users_without_staff_status_even_of_a_restaurant(self, alfa, layer):
+        user = User.objects.create_user("diner")
+        alfa.staff.add(user)
 
-        run(scenario)
+        assert Login.of(user).refused()
+
+    def test_it_refuses_a_staff_member_whose_account_was_deactivated(self, alfa_staff, layer):
+        User.objects.filter(pk=alfa_staff.user.pk).update(is_active=False)  # after logging in
+
+        assert alfa_staff.refused()
 
     def test_it_refuses_a_page_of_another_site(self, alfa_staff, layer):
-        async def scenario():
-            communicator = alfa_staff.socket(origin=b"https://evil.example")
-            assert (await communicator.connect())[0] is False
-
-        run(scenario)
+        assert alfa_staff.refused(origin=b"https://evil.example")
+        assert not alfa_staff.refused()
 
     @pytest.mark.parametrize("query", ["call=abc", "call=0", "call=1&call=2", "call=99999999999999999999"])
     def test_it_refuses_a_malformed_call(self, alfa_staff, layer, query):
-        async def scenario():
-            communicator = alfa_staff.socket(f"/ws/staff/calls/?{query}")
-            assert (await communicator.connect())[0] is False
-
-        run(scenario)
+        assert alfa_staff.refused(f"{PATH}?{query}")
 
     def test_it_refuses_to_follow_another_restaurants_call(self, alfa_staff, beta, layer):
-        call = a_call(beta)
+        assert alfa_staff.refused(f"{PATH}?call={a_call(beta).pk}")
 
-        async def scenario():
-            communicator = alfa_staff.socket(f"/ws/staff/calls/?call={call.pk}")
-            assert (await communicator.connect())[0] is False
-
-        run(scenario)
+    def test_any_other_path_is_refused(self, alfa_staff, layer):
+        assert alfa_staff.refused("/ws/elsewhere/")
 
     def test_it_closes_on_anything_the_browser_sends(self, alfa_staff, layer):
         async def scenario():
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
+            communicator, _ = await alfa_staff.opened()
             await communicator.send_json_to({"follow": 1})
-            assert await communicator.receive_output(timeout=1) == {"type": "websocket.close", "code": 4400}
+            return await communicator.receive_output(timeout=1)
 
-        run(scenario)
-
-    def test_any_other_path_is_refused(self, alfa_staff, layer):
-        async def scenario():
-            communicator = alfa_staff.socket("/ws/elsewhere/")
-            assert (await communicator.connect())[0] is False
-
-        run(scenario)
+        assert run(scenario) == {"type": "websocket.close", "code": 4400}
 
 
 @socket_db
@@ -407,9 +401,7 @@ class TestConsumerEvents:
         a_call(beta)
 
         async def scenario():
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
-            events = await received(communicator)
+            communicator, events = await alfa_staff.opened()
             await communicator.disconnect()
             return events
 
@@ -424,9 +416,7 @@ class TestConsumerEvents:
         event = {"kind": "message", "call_id": mine.pk, "message": live.message_payload(message)}
 
         async def scenario():
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
-            await received(communicator)  # the snapshot
+            communicator, _ = await alfa_staff.opened()
             await published(beta.pk, {"kind": "message", "call_id": theirs.pk, "message": {"id": 1}})
             await published(alfa.pk, event)
             assert await communicator.receive_json_from(timeout=1) == {
@@ -446,9 +436,7 @@ class TestConsumerEvents:
         async def scenario():
             from channels.layers import get_channel_layer
 
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
-            await received(communicator)
+            communicator, _ = await alfa_staff.opened()
             # A publishing bug: Beta's call sent to Alfa's group.
             wrong = {"type": "call.event", "restaurant_id": alfa.pk, "event": {"kind": "call", "call": payload}}
             await get_channel_layer().group_send(live.group_name(alfa.pk), wrong)
@@ -465,9 +453,7 @@ class TestConsumerEvents:
         tool = ToolCall.objects.create(call=call, name="check_open", arguments={}, output="Open now.", created_at=T0)
 
         async def scenario():
-            communicator = alfa_staff.socket(f"/ws/staff/calls/?call={call.pk}")
-            assert (await communicator.connect())[0]
-            snapshot = await received(communicator)
+            communicator, snapshot = await alfa_staff.opened(f"{PATH}?call={call.pk}")
             await published(alfa.pk, {"kind": "message", "call_id": other.pk, "message": {"id": 99}})
             await published(alfa.pk, {"kind": "tool_call", "call_id": call.pk, "tool_call": {"id": 98}})
             later = await received(communicator)
@@ -491,9 +477,8 @@ class TestPolling:
         alfa = alfa_staff.user.restaurants.get()
 
         async def scenario():
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
-            assert await received(communicator) == []
+            communicator, snapshot = await alfa_staff.opened()
+            assert snapshot == []
             # The worker's writes, straight to the database: nothing is published in this process.
             call = await sync_to_async(a_call)(alfa, Call.Status.DISPATCHED, minutes_ago=0)
             first = await communicator.receive_json_from(timeout=1)
@@ -523,9 +508,7 @@ class TestPolling:
         call = a_call(alfa)
 
         async def scenario():
-            communicator = alfa_staff.socket(f"/ws/staff/calls/?call={call.pk}")
-            assert (await communicator.connect())[0]
-            await received(communicator)  # the call
+            communicator, _ = await alfa_staff.opened(f"{PATH}?call={call.pk}")
             message = await CallMessage.objects.acreate(call=call, role="diner", text="Parking?", created_at=T0)
             tool = await ToolCall.objects.acreate(call=call, name="get_address", output="Via...", created_at=T0)
             events = [await communicator.receive_json_from(timeout=1), await communicator.receive_json_from(timeout=1)]
@@ -541,8 +524,7 @@ class TestPolling:
 
     def test_another_restaurants_rows_are_not_sent(self, alfa_staff, beta, layer):
         async def scenario():
-            communicator = alfa_staff.socket()
-            assert (await communicator.connect())[0]
+            communicator, _ = await alfa_staff.opened()
             await sync_to_async(a_call)(beta)
             assert await received(communicator, wait=1.2) == []
             await communicator.disconnect()
@@ -552,15 +534,6 @@ class TestPolling:
 
 # --- channels-redis -------------------------------------------------------------------------------------------
 REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @socket_db
@@ -579,9 +552,8 @@ def test_with_redis_an_event_published_anywhere_reaches_staff_and_nothing_is_pol
     async def scenario():
         from channels.layers import get_channel_layer
 
-        communicator = alfa_staff.socket()
-        assert (await communicator.connect())[0]
-        assert await received(communicator) == [{"kind": "call", "call": payload}]
+        communicator, snapshot = await alfa_staff.opened()
+        assert snapshot == [{"kind": "call", "call": payload}]
         # A row written without publishing is not read: with Redis there is no polling.
         await Call.objects.filter(pk=call.pk).aupdate(message_count=5)
         assert await received(communicator, wait=1.2) == []
@@ -591,7 +563,7 @@ def test_with_redis_an_event_published_anywhere_reaches_staff_and_nothing_is_pol
         await get_channel_layer().flush()
         return event
 
-    assert async_to_sync(scenario)() == {"kind": "call", "call": {**payload, "status": "active"}}
+    assert run(scenario) == {"kind": "call", "call": {**payload, "status": "active"}}
 
 
 def test_the_duration_filter():
