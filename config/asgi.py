@@ -1,13 +1,27 @@
-"""ASGI entry point: Django over Channels (daphne in development, any ASGI server in production)."""
+"""ASGI entry point: Django over Channels (daphne in development, any ASGI server in production).
+
+HTTP goes to Django; websockets to the staff's live view of calls (dispatch/routing.py), with the user read from
+Django's session cookie, and only from pages whose Origin is one of ALLOWED_HOSTS.
+"""
 
 import os
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_asgi_app = get_asgi_application()
 
-# No websocket consumers yet: the browser's media and data go through LiveKit, not through Django.
-application = ProtocolTypeRouter({"http": django_asgi_app})
+# Imported once Django is set up (get_asgi_application above): they load models.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from dispatch.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -8,6 +8,7 @@ admin.site.enable_nav_sidebar = False  # the dish list needs the width more than
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("dispatch.urls")),
+    path("staff/", include("dispatch.staff_urls")),
     path("", include("restaurants.urls")),
 ]
 

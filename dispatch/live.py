@@ -3,7 +3,8 @@ group on the channel layer (Django Channels). Models and views never touch the c
 
 Each restaurant has one group, `group_name(restaurant_id)`; a staff page's connection joins the groups of the
 staff member's restaurants (dispatch/consumers.py). A message on the layer is
-`{"type": "call.event", "event": <event>}`, the event being one of:
+`{"type": "call.event", "restaurant_id": <id>, "event": <event>}` (the restaurant id lets a consumer check the
+event is for one of its user's restaurants), the event being one of:
 - `{"kind": "call", "call": call_payload(call)}`: the call started, changed status, or ended;
 - `{"kind": "message", "call_id": <id>, "message": message_payload(m)}`: one more utterance;
 - `{"kind": "tool_call", "call_id": <id>, "tool_call": tool_call_payload(t)}`: one more tool call.
@@ -79,7 +80,8 @@ def publish(restaurant_id: int, event: dict) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group_name(restaurant_id), {"type": "call.event", "event": event})
+        message = {"type": "call.event", "restaurant_id": restaurant_id, "event": event}
+        async_to_sync(layer.group_send)(group_name(restaurant_id), message)
     except Exception as exc:  # noqa: BLE001  (any layer's transport failing: Redis down, a full channel)
         logger.warning("live event for restaurant %s not sent: %r", restaurant_id, exc)
 

@@ -79,16 +79,42 @@ def diner_token(*, room_name: str, identity: str) -> str:
 
     Lives LIVEKIT_TOKEN_TTL seconds (15 minutes by default); carries no other grant.
     """
-    if not ROOM_NAME.match(room_name):
-        raise ValueError(f"not a maitre room name: {room_name!r}")
     grants = api.VideoGrants(
         room_join=True, room=room_name, can_publish=True, can_subscribe=True, can_publish_data=True
     )
+    return _room_token(grants, identity=identity, name="Diner", ttl=timedelta(seconds=settings.LIVEKIT_TOKEN_TTL))
+
+
+LISTENER_TOKEN_TTL = timedelta(minutes=5)
+
+
+def new_listener_identity(user_id: int) -> str:
+    """A fresh participant identity for a staff member listening in: "staff-<user id>-<12 hex digits>"."""
+    return f"staff-{user_id}-{uuid.uuid4().hex[:12]}"
+
+
+def listener_token(*, room_name: str, identity: str) -> str:
+    """A JWT letting staff member `identity` into `room_name` hidden, to subscribe only: the diner and the agent
+    do not see them, and they can publish no audio and no data.
+
+    Lives 5 minutes (LISTENER_TOKEN_TTL; joining is what needs a valid token). Raises ValueError for a room
+    name maitre does not make.
+    """
+    grants = api.VideoGrants(
+        room_join=True, room=room_name, hidden=True, can_subscribe=True, can_publish=False, can_publish_data=False
+    )
+    return _room_token(grants, identity=identity, name="Staff", ttl=LISTENER_TOKEN_TTL)
+
+
+def _room_token(grants: api.VideoGrants, *, identity: str, name: str, ttl: timedelta) -> str:
+    """A JWT with `grants`, which must name one maitre room (else ValueError: an empty room would admit to any)."""
+    if not ROOM_NAME.match(grants.room):
+        raise ValueError(f"not a maitre room name: {grants.room!r}")
     return (
         api.AccessToken(settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)
         .with_identity(identity)
-        .with_name("Diner")
-        .with_ttl(timedelta(seconds=settings.LIVEKIT_TOKEN_TTL))
+        .with_name(name)
+        .with_ttl(ttl)
         .with_grants(grants)
         .to_jwt()
     )

@@ -1,0 +1,130 @@
+"""What a staff page's live connection (dispatch/consumers.py) reads from the database: the calls it starts with,
+and, when the channel layer does not cross processes, what changed since.
+
+Why read the database at all: the runagent worker records a call from its own process. With REDIS_URL its events
+(dispatch.live) reach every web process through channels-redis. With the embedded in-memory layer they stay in
+the worker's process, so a staff connection reads the rows the worker wrote to the shared database every
+POLL_SECONDS instead (`Feed.changes`). Either way the browser gets events of dispatch.live's shapes, built with
+its payload functions.
+
+Synchronous ORM code: the consumer runs it through database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from . import live
+from .models import Call, CallMessage, ToolCall
+
+POLL_SECONDS = 0.5
+# A staff list shows the calls going on, then this many of the newest that are over (ended or failed).
+RECENT_CALLS = 50
+# A call that started and ended between two polls is found by its end within this long.
+JUST_ENDED = dt.timedelta(seconds=60)
+# The most messages (and tool calls) one event batch carries for a call; a 15-minute call has far fewer.
+MAX_RECORDS = 2000
+GOING = (Call.Status.DISPATCHED, Call.Status.ACTIVE)
+OVER = (Call.Status.ENDED, Call.Status.FAILED)
+
+
+def calls_of(restaurants: Collection[int] | QuerySet) -> QuerySet:
+    """The calls of `restaurants` (ids, or a Restaurant queryset), newest first, ready for live.call_payload:
+    restaurant joined, `open_questions` (unanswered questions not yet resolved) annotated."""
+    return (
+        Call.objects.filter(restaurant__in=restaurants)
+        .select_related("restaurant")
+        .annotate(open_questions=Count("unanswered_questions", filter=Q(unanswered_questions__resolved_at=None)))
+        .order_by("-created_at", "-pk")  # an aggregate drops Meta.ordering
+    )
+
+
+def staff_calls(restaurants: Collection[int] | QuerySet) -> tuple[list[Call], list[Call]]:
+    """What a staff list of calls shows: the calls of `restaurants` going on (CallQuerySet.not_ended: dispatched
+    or active, and young enough to be real), and the RECENT_CALLS newest that ended or failed; newest first in
+    each. Two queries."""
+    calls = calls_of(restaurants)
+    return list(calls.not_ended()), list(calls.filter(status__in=OVER)[:RECENT_CALLS])
+
+
+def _call_event(call: Call) -> dict:
+    return {"kind": "call", "call": live.call_payload(call)}
+
+
+def _message_event(message: CallMessage) -> dict:
+    return {"kind": "message", "call_id": message.call_id, "message": live.message_payload(message)}
+
+
+def _tool_call_event(tool_call: ToolCall) -> dict:
+    return {"kind": "tool_call", "call_id": tool_call.call_id, "tool_call": live.tool_call_payload(tool_call)}
+
+
+@dataclass
+class Feed:
+    """One staff connection's view: which restaurants, which call (None: the list of calls), and what it has
+    been sent, so that `changes()` returns only what is new.
+
+    `sent_calls` maps a call id to the call payload last sent; `last_message_id` and `last_tool_call_id` are the
+    newest of the followed call's records sent (one call's records are written in order, by one worker).
+    """
+
+    restaurants: frozenset[int]
+    call_id: int | None = None
+    sent_calls: dict[int, dict] = field(default_factory=dict)
+    last_message_id: int = 0
+    last_tool_call_id: int = 0
+
+    def snapshot(self) -> list[dict]:
+        """The events a connection starts with, so that a page that (re)connects catches up with what it missed:
+        for a call page, the call and all its records (as `changes()` gives them the first time); for the list,
+        a call event for each call `staff_calls` shows. Two or three queries."""
+        if self.call_id is not None:
+            return self.changes()
+        going, over = staff_calls(self.restaurants)
+        events = [_call_event(call) for call in going + over]
+        self._note(events)
+        return events
+
+    def changes(self) -> list[dict]:
+        """Events for what the database holds and this connection was not sent: a call event for each call whose
+        payload is new or changed (its message count included), and, for a call page, the call's new messages
+        and tool calls, sent before its call event. The list of calls gets no message events: its counts come
+        with the call events. One query for the list, three for a call."""
+        events = []
+        if self.call_id is None:
+            # The calls that may have changed: those going on, those this page was last told are going on (to
+            # see them end), and those that ended lately (a call that began and ended between two polls).
+            open_ids = [pk for pk, payload in self.sent_calls.items() if payload["status"] in GOING]
+            calls = calls_of(self.restaurants).filter(
+                Q(pk__in=Call.objects.not_ended().values("pk"))
+                | Q(pk__in=open_ids)
+                | Q(ended_at__gte=timezone.now() - JUST_ENDED)
+            )
+        else:
+            messages = CallMessage.objects.filter(call_id=self.call_id, pk__gt=self.last_message_id).order_by("pk")
+            tool_calls = ToolCall.objects.filter(call_id=self.call_id, pk__gt=self.last_tool_call_id).order_by("pk")
+            events += [_message_event(m) for m in messages[:MAX_RECORDS]]
+            events += [_tool_call_event(t) for t in tool_calls[:MAX_RECORDS]]
+            calls = calls_of(self.restaurants).filter(pk=self.call_id)
+        read = [_call_event(call) for call in calls]
+        events += [e for e in read if self.sent_calls.get(e["call"]["id"]) != e["call"]]
+        self._note(events)
+        if self.call_id is None:
+            # A call not read here is over and stays so: forget it, so that a page open all day costs no more.
+            kept = {e["call"]["id"] for e in read}
+            self.sent_calls = {pk: payload for pk, payload in self.sent_calls.items() if pk in kept}
+        return events
+
+    def _note(self, events: list[dict]) -> None:
+        for event in events:
+            if event["kind"] == "call":
+                self.sent_calls[event["call"]["id"]] = event["call"]
+            elif event["kind"] == "message":
+                self.last_message_id = max(self.last_message_id, event["message"]["id"])
+            else:
+                self.last_tool_call_id = max(self.last_tool_call_id, event["tool_call"]["id"])
