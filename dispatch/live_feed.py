@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import live
@@ -39,7 +39,7 @@ def calls_of(restaurants: Collection[int] | QuerySet) -> QuerySet:
     return (
         Call.objects.filter(restaurant__in=restaurants)
         .select_related("restaurant")
-        .annotate(open_questions=Count("unanswered_questions", filter=Q(unanswered_questions__resolved_at=None)))
+        .with_open_questions()
         .order_by("-created_at", "-pk")  # an aggregate drops Meta.ordering
     )
 

@@ -85,6 +85,7 @@ async def call_start(*, restaurant_id: int) -> ConnectionDetails:
         )
         raise
     await Call.objects.filter(pk=call.pk).aupdate(dispatch_id=dispatch_id)
+    await sync_to_async(_publish)(call.room_name)  # the staff's live view shows the call from its dispatch
     return ConnectionDetails(
         server_url=settings.LIVEKIT_URL,
         participant_token=livekit_server.diner_token(room_name=call.room_name, identity=call.participant_identity),
