@@ -3,10 +3,10 @@
 // {serverUrl, participantToken} -> join the call's LiveKit room hidden and subscribe-only, play its audio and
 // show the lk.transcription captions as they are spoken. livekit-client is imported by its path next to this
 // file's (static/vendor/) when staff first listen, so the page needs no inline import map (CSP).
+import { enableAudioButton, playAudio, showTranscriptions } from "./room_media.js";
 import { connectLive, formatDuration, formatTime, placeByTime, setField } from "./staff_live.js";
 
 const LIVEKIT_CLIENT = "../vendor/livekit-client/livekit-client.esm.mjs";
-const TOPIC_TRANSCRIPTION = "lk.transcription"; // livekit-agents' name; livekit-client defines no constant
 const ROLES = { diner: "Diner", agent: "Agent" };
 
 const root = document.getElementById("call");
@@ -117,15 +117,11 @@ async function startListening() {
   }
   const thisRoom = new lk.Room();
   room = thisRoom;
-  const current = (fn) => (...args) => { if (room === thisRoom) fn(...args); };
-  thisRoom.on(lk.RoomEvent.TrackSubscribed, current((track) => {
-    if (track.kind === lk.Track.Kind.Audio) audioBox.append(track.attach());
-  }));
-  thisRoom.on(lk.RoomEvent.TrackUnsubscribed, (track) => track.detach().forEach((el) => el.remove()));
-  // Browsers block autoplay until the page has had a click; startAudio() must run inside one.
-  thisRoom.on(lk.RoomEvent.AudioPlaybackStatusChanged, current(() => { audioButton.hidden = thisRoom.canPlaybackAudio; }));
-  thisRoom.registerTextStreamHandler(TOPIC_TRANSCRIPTION, (reader, info) => {
-    showCaption(thisRoom, reader, info.identity).catch((err) => console.warn("caption stream", err));
+  const isCurrent = () => room === thisRoom;
+  playAudio(thisRoom, lk, { box: audioBox, button: audioButton, isCurrent });
+  // The sender of a caption is the agent for its speech and the diner for theirs.
+  showTranscriptions(thisRoom, {
+    segments, box: captions, isCurrent, newLine: (identity) => captionLine(thisRoom.remoteParticipants.get(identity)?.isAgent),
   });
   try {
     await thisRoom.connect(details.serverUrl, details.participantToken);
@@ -136,7 +132,7 @@ async function startListening() {
     return;
   }
   if (room !== thisRoom) return;
-  thisRoom.on(lk.RoomEvent.Disconnected, current(() => stopListening("The connection to the call was lost.")));
+  thisRoom.on(lk.RoomEvent.Disconnected, () => { if (isCurrent()) stopListening("The connection to the call was lost."); });
   listenStatus.textContent = "Listening. The diner and the agent do not know you are here.";
   captions.hidden = false;
   showButtons({ stop: true });
@@ -144,31 +140,15 @@ async function startListening() {
   audioButton.hidden = thisRoom.canPlaybackAudio;
 }
 
-// lk.transcription, as talk.js reads it: the agent streams deltas into one stream per segment; the diner's
-// speech comes as a new stream per update with the whole text so far. So each stream starts from "" and
-// replaces its segment's line. The sender is the agent for its speech and the diner for theirs.
-async function showCaption(thisRoom, reader, identity) {
-  const id = (reader.info.attributes || {})["lk.segment_id"] || reader.info.id;
-  let line = segments.get(id);
-  if (!line) {
-    const agent = thisRoom.remoteParticipants.get(identity)?.isAgent;
-    line = document.createElement("p");
-    line.className = agent ? "line line-agent" : "line line-you";
-    const who = document.createElement("strong");
-    who.textContent = agent ? "Agent: " : "Diner: ";
-    line.append(who, document.createElement("span"));
-    captions.append(line);
-    segments.set(id, line);
-  }
-  let text = "";
-  line.classList.add("interim");
-  for await (const chunk of reader) {
-    if (room !== thisRoom) return;
-    text += chunk;
-    line.lastChild.textContent = text;
-    captions.scrollTop = captions.scrollHeight;
-  }
-  if ((reader.info.attributes || {})["lk.transcription_final"] === "true") line.classList.remove("interim");
+function captionLine(agent) {
+  const line = document.createElement("p");
+  line.className = agent ? "line line-agent" : "line line-you";
+  const who = document.createElement("strong");
+  who.textContent = agent ? "Agent: " : "Diner: ";
+  const text = document.createElement("span");
+  line.append(who, text);
+  captions.append(line);
+  return { el: line, text };
 }
 
 function stopListening(sentence) {
@@ -184,13 +164,4 @@ function stopListening(sentence) {
 
 listenButton.addEventListener("click", startListening);
 stopButton.addEventListener("click", () => stopListening("You stopped listening."));
-audioButton.addEventListener("click", async () => {
-  const thisRoom = room;
-  if (!thisRoom) return;
-  try {
-    await thisRoom.startAudio();
-  } catch (err) {
-    console.warn("startAudio failed", err); // the button stays, so staff can try again
-  }
-  if (room === thisRoom) audioButton.hidden = thisRoom.canPlaybackAudio;
-});
+enableAudioButton(audioButton, () => room);

@@ -3,10 +3,12 @@
 // agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
 // livekit-client is imported by its path next to this file's (static/vendor/), so the page needs no inline
 // import map and its Content-Security-Policy can forbid inline scripts.
-import { ConnectionState, Room, RoomEvent, Track } from "../vendor/livekit-client/livekit-client.esm.mjs";
+import * as lk from "../vendor/livekit-client/livekit-client.esm.mjs";
+import { enableAudioButton, playAudio, showTranscriptions } from "./room_media.js";
+
+const { ConnectionState, Room, RoomEvent } = lk;
 // Names used by livekit-agents; livekit-client defines no constants for them.
 const AGENT_STATE = "lk.agent.state";
-const TOPIC_TRANSCRIPTION = "lk.transcription";
 const TOPIC_CHAT = "lk.chat";
 const STATE_TEXT = {
   initializing: "The agent is getting ready…",
@@ -183,15 +185,9 @@ async function turnOnMicrophone(thisRoom) {
 function listen(thisRoom) {
   const current = (fn) => (...args) => { if (room === thisRoom) fn(...args); };
 
-  thisRoom.on(RoomEvent.TrackSubscribed, current((track) => {
-    if (track.kind !== Track.Kind.Audio) return;
-    audioBox.appendChild(track.attach());
-  }));
-  thisRoom.on(RoomEvent.TrackUnsubscribed, (track) => track.detach().forEach((el) => el.remove()));
-  // Browsers block autoplay until the page has had a click; startAudio() must run inside one.
-  thisRoom.on(RoomEvent.AudioPlaybackStatusChanged, current(() => {
-    audioButton.hidden = thisRoom.canPlaybackAudio;
-  }));
+  const isCurrent = () => room === thisRoom;
+
+  playAudio(thisRoom, lk, { box: audioBox, button: audioButton, isCurrent });
   thisRoom.on(RoomEvent.ParticipantConnected, current((p) => { if (p.isAgent) agentJoined(p); }));
   thisRoom.on(RoomEvent.ParticipantDisconnected, current((p) => {
     if (p !== agent) return;
@@ -212,8 +208,15 @@ function listen(thisRoom) {
     if (p.isAgent && p !== agent) agentJoined(p);
     else if (p === agent && AGENT_STATE in changed) showAgentState();
   }));
-  thisRoom.registerTextStreamHandler(TOPIC_TRANSCRIPTION, (reader, info) => {
-    showTranscription(thisRoom, reader, info.identity).catch((err) => console.warn("transcript stream", err));
+  showTranscriptions(thisRoom, {
+    segments,
+    box: transcript,
+    isCurrent,
+    newLine(identity, attributes) {
+      const mine = identity === thisRoom.localParticipant.identity ||
+        thisRoom.localParticipant.trackPublications.has(attributes["lk.transcribed_track_id"]);
+      return addLine(mine ? "You" : restaurantName, "");
+    },
   });
 }
 
@@ -229,34 +232,6 @@ function showAgentState() {
   setStatus(STATE_TEXT[state] || state, `agent-${state}`);
   // The agent reads lk.chat only once its session runs, i.e. after "initializing".
   if (state !== "initializing") flushPendingTexts();
-}
-
-// Each stream carries one segment's text: the agent streams deltas into one stream per segment, while
-// user (speech-to-text) segments arrive as a new stream per update with the whole text so far. So: start
-// each stream from an empty string, and let it replace the segment's line.
-async function showTranscription(thisRoom, reader, identity) {
-  if (room !== thisRoom) return;
-  const attrs = reader.info.attributes || {};
-  const id = attrs["lk.segment_id"] || reader.info.id;
-  const mine = identity === thisRoom.localParticipant.identity ||
-    thisRoom.localParticipant.trackPublications.has(attrs["lk.transcribed_track_id"]);
-  let line = segments.get(id);
-  if (!line) {
-    line = addLine(mine ? "You" : restaurantName, "");
-    segments.set(id, line);
-  }
-  let text = "";
-  for await (const chunk of reader) {
-    if (room !== thisRoom) return;
-    text += chunk;
-    line.text.textContent = text;
-    line.el.classList.add("interim");
-    transcript.scrollTop = transcript.scrollHeight;
-  }
-  // The stream's trailer may set lk.transcription_final; the client merges it into info.attributes.
-  if ((reader.info.attributes || {})["lk.transcription_final"] === "true") {
-    line.el.classList.remove("interim");
-  }
 }
 
 function addLine(who, text) {
@@ -306,16 +281,7 @@ async function endCall() {
 
 talkButton.addEventListener("click", startCall);
 retryButton.addEventListener("click", startCall);
-audioButton.addEventListener("click", async () => {
-  const thisRoom = room;
-  if (!thisRoom) return;
-  try {
-    await thisRoom.startAudio();
-  } catch (err) {
-    console.warn("startAudio failed", err); // the button stays, so the diner can try again
-  }
-  if (room === thisRoom) audioButton.hidden = thisRoom.canPlaybackAudio;
-});
+enableAudioButton(audioButton, () => room);
 hangupButton.addEventListener("click", async () => {
   const old = room;
   if (!old) return;
