@@ -50,10 +50,8 @@ def burst(client, restaurant, fake, posts: int, addresses: list[str]) -> None:
 
 async def no_show_job(restaurant_id: int) -> float:
     """Seconds from the job's start until it asks LiveKit to delete its room, when no diner ever joins."""
-    from livekit import rtc
-    from livekit.agents.testing import fake_job_context
-
     from agent_worker import worker
+    from tests.fakes.jobs import job_context
     from tests.fakes.llm import ScriptedLLM
 
     deleted = asyncio.get_running_loop().create_future()
@@ -65,9 +63,8 @@ async def no_show_job(restaurant_id: int) -> float:
         done.set_result(None)
         return done
 
-    room = rtc.Room()
-    room._info.name = f"restaurant-{restaurant_id}-" + "0" * 32
-    with fake_job_context(job_id="AJ_bench", job_metadata=json.dumps({"restaurant_id": restaurant_id}), room=room) as ctx:
+    room_name = f"restaurant-{restaurant_id}-" + "0" * 32
+    with job_context(job_id="AJ_bench", metadata=json.dumps({"restaurant_id": restaurant_id}), room_name=room_name) as ctx:
         ctx.proc.userdata["llm"] = ScriptedLLM()
         ctx.delete_room = delete_room
         started = time.perf_counter()

@@ -29,12 +29,11 @@ from harness import django_with_a_restaurant
 def run(restaurant_id: int, turns: int, *, recorded: bool, pause: float) -> tuple[list[float], list[float], str]:
     """(tool return -> next request, turn -> tool output) for each turn, in milliseconds, and the call's room."""
     from asgiref.sync import async_to_sync
-    from livekit.agents import AgentSession
-
     from agent_worker import answers
     from agent_worker.agent import RestaurantAgent
     from agent_worker.db import run_orm
     from agent_worker.records import CallRecord
+    from agent_worker.worker import build_session
     from dispatch.models import Call
     from tests.fakes.llm import Rule, ScriptedLLM
 
@@ -46,7 +45,8 @@ def run(restaurant_id: int, turns: int, *, recorded: bool, pause: float) -> tupl
     async def main():
         profile = await run_orm(answers.load_profile, restaurant_id)
         record = CallRecord(room)
-        async with model, AgentSession(llm=model) as session:
+        # The worker's own session builder, text only (no speech models in userdata), as a typed call runs.
+        async with model, build_session({"llm": model}, profile) as session:
             if recorded:
                 record.follow(session)
             await session.start(RestaurantAgent(profile, record))

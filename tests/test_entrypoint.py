@@ -11,13 +11,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 from livekit import rtc
-from livekit.agents.testing import fake_job_context
 from livekit.rtc._proto import participant_pb2
 
 from agent_worker import worker
 from agent_worker.agent import RestaurantAgent
 from agent_worker.db import run_orm
 from dispatch.models import Call
+from tests.fakes.jobs import job_context
 from tests.fakes.llm import ScriptedLLM
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = 
 
     async def main():
         beside = asyncio.create_task(meanwhile()) if meanwhile else None
-        with fake_job_context(job_id="AJ_test", job_metadata=metadata, room=_named_room(room)) as ctx:
+        with job_context(job_id="AJ_test", metadata=metadata, room_name=room) as ctx:
             ctx._on_shutdown = reasons.append
             ctx.proc.userdata["llm"] = ScriptedLLM()
             ctx.delete_room = lambda room_name=None: _record(deleted_rooms, room_name)
@@ -80,12 +80,6 @@ def run_job(metadata: str, *, settle: float = 0.2, deleted_rooms: list | None = 
 
     ctx, session, history = async_to_sync(main)()
     return session, history, reasons
-
-
-def _named_room(name: str) -> rtc.Room:
-    room = rtc.Room()
-    room._info.name = name  # what the room is called once connected; the fake job takes its name from it
-    return room
 
 
 def _record(rooms: list | None, room_name: str) -> asyncio.Future:
