@@ -19,6 +19,8 @@ from dispatch.models import UnansweredQuestion
 from restaurants import hours
 from restaurants.models import DietaryTag, MenuItem, MenuSection, Restaurant, TurnTaking
 
+from .records import cut
+
 # Enough for the LLM to name the dishes; it summarises for speech.
 MAX_ITEMS_LISTED = 60
 
@@ -250,5 +252,5 @@ def question_to_note(question: str | None) -> str:
     text = " ".join((question or "").split())
     if not text:
         raise ToolError(UNCLEAR_QUESTION)
-    return text if len(text) <= MAX_QUESTION_CHARS else text[: MAX_QUESTION_CHARS - 1] + "…"
+    return cut(text, MAX_QUESTION_CHARS)
 

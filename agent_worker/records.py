@@ -46,7 +46,8 @@ def _utc(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """`text` if it has at most `limit` characters, else its first `limit` - 1 and "…"."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -59,7 +60,7 @@ def _arguments(raw: str) -> dict:
             value = None
         if isinstance(value, dict):
             return value
-    return {"unparsed": _cut(raw, MAX_ARGUMENTS_CHARS)}
+    return {"unparsed": cut(raw, MAX_ARGUMENTS_CHARS)}
 
 
 class CallRecord:
@@ -140,7 +141,7 @@ class CallRecord:
         if role == CallMessage.Role.DINER:
             self._quiet.clear()  # the diner's turn is complete: the agent is about to think
         if text:
-            self._put(services.call_message_add, role=role, text=_cut(text, MAX_MESSAGE_CHARS), at=_utc(item.created_at))
+            self._put(services.call_message_add, role=role, text=cut(text, MAX_MESSAGE_CHARS), at=_utc(item.created_at))
 
     def _on_tools(self, event: FunctionToolsExecutedEvent) -> None:
         for call, output in zip(event.function_calls, event.function_call_outputs, strict=False):
@@ -148,7 +149,7 @@ class CallRecord:
                 services.call_tool_call_add,
                 name=call.name,
                 arguments=_arguments(call.arguments),
-                output=_cut(output.output if output else "", MAX_OUTPUT_CHARS),
+                output=cut(output.output if output else "", MAX_OUTPUT_CHARS),
                 is_error=bool(output and output.is_error),
                 duration_ms=max(round((output.created_at - call.created_at) * 1000), 0) if output else None,
                 at=_utc(call.created_at),
