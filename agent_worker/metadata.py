@@ -1,24 +1,50 @@
-"""Job metadata: the JSON string the dispatch view sends with each job, `{"restaurant_id": <int>}`."""
+"""Job metadata: the JSON string each job carries, saying what the job is for.
+
+Three shapes come from maitre, and nothing else is a job of ours:
+- `{"restaurant_id": 3}` or `{"restaurant_id": 3, "channel": "web"}`: a browser diner's call (the dispatch view);
+- `{"restaurant_id": 3, "channel": "phone"}`: a phone call (the SIP dispatch rule `sync_sip` writes);
+- `{"doctor": true}`: `manage.py doctor` checking that a worker is registered (join, leave, no models).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Literal
 
 RAW_PREVIEW = 120  # characters of raw metadata quoted in log lines
-MAX_METADATA_CHARS = 4096  # ours is about 20; anything longer did not come from maitre
+MAX_METADATA_CHARS = 4096  # ours is about 40; anything longer did not come from maitre
 MAX_ID = 2**63 - 1  # the largest id a database key holds (a signed 64-bit integer)
+CHANNELS = ("web", "phone")
 
 
 class InvalidJobMetadata(ValueError):
-    """The job metadata cannot name a restaurant; the message says why in one sentence."""
+    """The job metadata is not one of maitre's shapes; the message says why in one sentence."""
 
 
-def parse_job_metadata(raw: str | None) -> int:
-    """The restaurant id in job metadata such as '{"restaurant_id": 3}'.
+@dataclass(frozen=True)
+class CallJob:
+    """A call for one restaurant: `restaurant_id` (1..MAX_ID) and `channel`, "web" or "phone"."""
+
+    restaurant_id: int
+    channel: Literal["web", "phone"] = "web"
+
+
+@dataclass(frozen=True)
+class DoctorJob:
+    """`manage.py doctor`'s check that a worker takes jobs: the agent joins its room and leaves at once."""
+
+
+DOCTOR_METADATA = '{"doctor": true}'
+
+
+def parse_job_metadata(raw: str | None) -> CallJob | DoctorJob:
+    """What the job metadata `raw` asks for: a CallJob, or a DoctorJob for exactly `{"doctor": true}`.
 
     Raises InvalidJobMetadata, and nothing else whatever `raw` holds, when it is empty, longer than
-    MAX_METADATA_CHARS, not JSON (nesting too deep for the parser included), not a JSON object, or has no
-    `restaurant_id` from 1 to MAX_ID (true, "3" and 3.0 are refused). Other keys are ignored.
+    MAX_METADATA_CHARS, not JSON (nesting too deep for the parser included), not a JSON object, has a
+    `doctor` key with anything but true or beside other keys, has no `restaurant_id` from 1 to MAX_ID (true,
+    "3" and 3.0 are refused), or has a `channel` other than "web" or "phone". Other keys are ignored.
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidJobMetadata("job metadata is empty")
@@ -30,6 +56,10 @@ def parse_job_metadata(raw: str | None) -> int:
         raise InvalidJobMetadata("job metadata is not JSON") from None
     if not isinstance(data, dict):
         raise InvalidJobMetadata(f"job metadata is a JSON {type(data).__name__}, not an object")
+    if "doctor" in data:
+        if data["doctor"] is not True or len(data) != 1:  # not `!= {"doctor": True}`: 1 == True
+            raise InvalidJobMetadata('a doctor job\'s metadata is exactly {"doctor": true}')
+        return DoctorJob()
     if "restaurant_id" not in data:
         raise InvalidJobMetadata("job metadata has no restaurant_id")
     value = data["restaurant_id"]
@@ -37,7 +67,10 @@ def parse_job_metadata(raw: str | None) -> int:
         raise InvalidJobMetadata("restaurant_id is not a positive integer")
     if value > MAX_ID:
         raise InvalidJobMetadata("restaurant_id is too large to be a restaurant's")
-    return value
+    channel = data.get("channel", "web")
+    if channel not in CHANNELS:  # also refuses non-strings: a list or dict is never `in` a tuple of str
+        raise InvalidJobMetadata('channel is not "web" or "phone"')
+    return CallJob(restaurant_id=value, channel=channel)
 
 
 def preview(raw: str | None) -> str:

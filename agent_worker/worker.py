@@ -20,7 +20,7 @@ from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
 from livekit.plugins import openai, silero
 
 from .db import run_orm
-from .metadata import InvalidJobMetadata, parse_job_metadata, preview
+from .metadata import DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
 
 logger = logging.getLogger("maitre.agent")
 
@@ -130,6 +130,13 @@ async def wait_for_diner(room: rtc.Room, timeout: float) -> rtc.RemoteParticipan
         room.off("participant_connected", on_connected)
 
 
+async def answer_doctor(ctx: JobContext) -> None:
+    """`manage.py doctor`'s job: join the room so doctor sees a worker took it, then leave; no models, no records."""
+    await ctx.connect()
+    logger.info("job %s: doctor check in room %s; leaving", ctx.job.id, ctx.job.room.name)
+    ctx.shutdown(reason="doctor check")
+
+
 async def entrypoint(ctx: JobContext) -> None:
     """One call: job metadata -> restaurant (ORM) -> RestaurantAgent, greeting the diner once they are there.
 
@@ -150,8 +157,11 @@ async def entrypoint(ctx: JobContext) -> None:
 
     raw = job_metadata(ctx)
     try:
-        restaurant_id = parse_job_metadata(raw)
-        profile = await run_orm(answers.load_profile, restaurant_id)
+        job = parse_job_metadata(raw)
+        if isinstance(job, DoctorJob):
+            await answer_doctor(ctx)
+            return
+        profile = await run_orm(answers.load_profile, job.restaurant_id)
     except (InvalidJobMetadata, Restaurant.DoesNotExist) as exc:
         reason = str(exc) if isinstance(exc, InvalidJobMetadata) else "no active restaurant with that id"
         logger.error("job %s ended: %s (metadata %s)", ctx.job.id, reason, preview(raw))

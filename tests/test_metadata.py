@@ -1,19 +1,28 @@
-"""The worker's job metadata parser: only {"restaurant_id": <positive int>} names a restaurant."""
+"""The worker's job metadata parser: {"restaurant_id": <positive int>, "channel": "web"|"phone"} names a call,
+{"doctor": true} is doctor's check, and nothing else is a job."""
 
 import json
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from agent_worker.metadata import MAX_ID, InvalidJobMetadata, parse_job_metadata, preview
+from agent_worker.metadata import MAX_ID, CallJob, DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
 
 
 @pytest.mark.parametrize(
-    "raw,restaurant_id",
-    [('{"restaurant_id": 3}', 3), ('{"restaurant_id": 42, "source": "web"}', 42), (' {"restaurant_id":7} ', 7)],
+    "raw,job",
+    [
+        ('{"restaurant_id": 3}', CallJob(3, "web")),
+        ('{"restaurant_id": 42, "source": "x"}', CallJob(42, "web")),
+        (' {"restaurant_id":7} ', CallJob(7, "web")),
+        ('{"restaurant_id": 3, "channel": "web"}', CallJob(3, "web")),
+        ('{"restaurant_id": 5, "channel": "phone"}', CallJob(5, "phone")),  # what sync_sip's rules send
+        ('{"doctor": true}', DoctorJob()),
+        (' { "doctor" : true } ', DoctorJob()),
+    ],
 )
-def test_it_reads_the_restaurant_id(raw, restaurant_id):
-    assert parse_job_metadata(raw) == restaurant_id
+def test_it_reads_what_the_job_is_for(raw, job):
+    assert parse_job_metadata(raw) == job
 
 
 @pytest.mark.parametrize(
@@ -41,6 +50,16 @@ def test_it_reads_the_restaurant_id(raw, restaurant_id):
         ('{"a": ' + "[" * 2000 + "]" * 2000 + "}", "not JSON"),  # short, but nested past the parser's depth
         ('{"restaurant_id": NaN}', "not a positive integer"),
         ('{"restaurant_id": 1e400}', "not a positive integer"),
+        ('{"restaurant_id": 3, "channel": "sms"}', 'channel is not "web" or "phone"'),
+        ('{"restaurant_id": 3, "channel": "PHONE"}', 'channel is not "web" or "phone"'),
+        ('{"restaurant_id": 3, "channel": null}', 'channel is not "web" or "phone"'),
+        ('{"restaurant_id": 3, "channel": ["phone"]}', 'channel is not "web" or "phone"'),
+        ('{"restaurant_id": 3, "channel": {"phone": 1}}', 'channel is not "web" or "phone"'),
+        ('{"channel": "phone"}', "no restaurant_id"),
+        ('{"doctor": false}', "exactly"),
+        ('{"doctor": 1}', "exactly"),
+        ('{"doctor": "true"}', "exactly"),
+        ('{"doctor": true, "restaurant_id": 3}', "exactly"),
     ],
 )
 def test_it_refuses_metadata_that_names_no_restaurant(raw, reason):
@@ -56,7 +75,7 @@ def test_the_log_preview_is_quoted_and_truncated():
 
 
 def test_the_largest_database_id_is_accepted():
-    assert parse_job_metadata(json.dumps({"restaurant_id": MAX_ID})) == MAX_ID
+    assert parse_job_metadata(json.dumps({"restaurant_id": MAX_ID})) == CallJob(MAX_ID)
 
 
 JSON_VALUES = st.recursive(
@@ -67,14 +86,18 @@ JSON_VALUES = st.recursive(
 
 
 def parses_or_refuses(raw: str) -> None:
-    """parse_job_metadata gives a restaurant id that is really in `raw`, or raises its own error, never another."""
+    """parse_job_metadata gives a job that is really in `raw`, or raises its own error, never another."""
     try:
-        restaurant_id = parse_job_metadata(raw)
+        job = parse_job_metadata(raw)
     except InvalidJobMetadata as exc:
         assert str(exc)  # one sentence saying why
     else:
-        assert isinstance(restaurant_id, int) and 1 <= restaurant_id <= MAX_ID
-        assert json.loads(raw)["restaurant_id"] == restaurant_id
+        if isinstance(job, DoctorJob):
+            assert json.loads(raw) == {"doctor": True} and json.loads(raw)["doctor"] is True
+        else:
+            assert isinstance(job.restaurant_id, int) and 1 <= job.restaurant_id <= MAX_ID
+            assert json.loads(raw)["restaurant_id"] == job.restaurant_id
+            assert json.loads(raw).get("channel", "web") == job.channel in ("web", "phone")
 
 
 # Several thousand strings in all, each test drawing the kind it names.
@@ -91,7 +114,12 @@ def test_well_formed_json_of_any_shape(raw):
 
 
 @settings(max_examples=400, deadline=None)
-@given(raw=st.fixed_dictionaries({"restaurant_id": JSON_VALUES}, optional={"channel": JSON_VALUES}).map(json.dumps))
+@given(
+    raw=st.fixed_dictionaries(
+        {"restaurant_id": JSON_VALUES | st.integers()},
+        optional={"channel": JSON_VALUES | st.sampled_from(["web", "phone"]), "doctor": JSON_VALUES},
+    ).map(json.dumps)
+)
 def test_the_right_key_with_any_value(raw):
     parses_or_refuses(raw)
 
