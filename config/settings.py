@@ -264,3 +264,23 @@ try:
         ipaddress.ip_network(_proxy, strict=False)
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES holds IP addresses or CIDR networks: {exc}") from None
+
+# --- Phone calls (manage.py sync_sip) ----------------------------------------------------------------
+# Phone numbers are stored and printed in E.164 (+442079460123), the form LiveKit's SIP API and the caller's
+# participant attributes use.
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+PHONENUMBER_DB_FORMAT = "E164"
+# Set on maitre's inbound SIP trunk: the SIP provider's source addresses (IP addresses or CIDR networks; empty:
+# calls from any address are accepted), and the digest username and password the provider must send (both or
+# neither; empty: no authentication).
+SIP_ALLOWED_ADDRESSES = env.list("SIP_ALLOWED_ADDRESSES", default=[])
+SIP_AUTH_USERNAME = env.str("SIP_AUTH_USERNAME", default="")
+SIP_AUTH_PASSWORD = env.str("SIP_AUTH_PASSWORD", default="")
+
+try:
+    for _address in SIP_ALLOWED_ADDRESSES:
+        ipaddress.ip_network(_address, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SIP_ALLOWED_ADDRESSES holds IP addresses or CIDR networks: {exc}") from None
+if bool(SIP_AUTH_USERNAME) != bool(SIP_AUTH_PASSWORD):
+    raise ImproperlyConfigured("Set both SIP_AUTH_USERNAME and SIP_AUTH_PASSWORD, or neither.")

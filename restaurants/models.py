@@ -22,10 +22,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from . import hours
 
-E164 = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter the phone number in E.164 form, e.g. +442071234567.")
+# Phone numbers are parsed and validated by the phonenumbers library (django-phonenumber-field) and stored in
+# E.164; staff may type spaces or dashes, but always the + and the country code.
+PHONE_INVALID = "Enter a valid phone number in international form: + and the country code, e.g. +44 20 7946 0123."
 BCP47 = RegexValidator(
     r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$",
     "Enter a BCP 47 language tag such as en, en-GB, de-DE or pt-BR.",
@@ -110,7 +113,9 @@ class Restaurant(models.Model):
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, validators=[COUNTRY], help_text="ISO 3166 code, e.g. GB.")
-    phone = models.CharField(max_length=16, validators=[E164], help_text="E.164, e.g. +442071234567.")
+    phone = PhoneNumberField(
+        error_messages={"invalid": PHONE_INVALID}, help_text="With + and the country code, e.g. +44 20 7946 0123."
+    )
     time_zone = models.CharField(
         max_length=64,
         default="Europe/London",
@@ -432,3 +437,51 @@ class MenuItem(models.Model):
     @cached_property
     def restaurant(self) -> Restaurant:
         return self.section.restaurant
+
+
+# --- Phone lines ------------------------------------------------------------------------------------------
+
+
+class PhoneLineQuerySet(models.QuerySet):
+    def live(self) -> PhoneLineQuerySet:
+        """The lines callers should reach the agent on: active lines of active restaurants."""
+        return self.filter(is_active=True, restaurant__is_active=True)
+
+
+class PhoneLine(models.Model):
+    """A phone number callers dial to reach a restaurant's agent.
+
+    The restaurant's SIP provider sends calls to the number to LiveKit; `manage.py sync_sip` (and saving the line
+    in admin) gives each live line a LiveKit SIP dispatch rule that puts the caller in a new room with the agent.
+    """
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="phone_lines")
+    number = PhoneNumberField(
+        error_messages={
+            "invalid": PHONE_INVALID,
+            "unique": "This number is already a phone line, here or at another restaurant: each number reaches "
+            "one restaurant.",
+        },
+        help_text="The number callers dial, as your SIP provider delivers it to LiveKit, e.g. +1 510 555 0100.",
+    )
+    transfer_number = PhoneNumberField(
+        blank=True,
+        error_messages={"invalid": PHONE_INVALID},
+        help_text="A person at the restaurant the agent may put callers through to. Empty: no transfers.",
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Inactive: calls to the number no longer reach the agent."
+    )
+
+    objects = PhoneLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["restaurant", "number"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="phone_line_number_unique")]
+
+    def __str__(self) -> str:
+        return str(self.number)
+
+    def clean(self) -> None:
+        if self.number and self.transfer_number and self.number == self.transfer_number:
+            raise ValidationError({"transfer_number": "Put callers through to another number than the line's own."})
