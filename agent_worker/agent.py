@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from livekit.agents import Agent, ToolError, function_tool
+from livekit.agents import Agent, RunContext, ToolError, function_tool
+from livekit.agents.beta.tools import EndCallTool
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
+from dispatch import livekit_server
+from dispatch.models import Call
 from restaurants.models import DietaryTag
 
 from . import answers
@@ -85,12 +89,14 @@ def language_name(tag: str) -> str:
         return tag
 
 
-def build_instructions(p: RestaurantProfile) -> str:
-    """The system prompt for one restaurant, in headed sections."""
+def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) -> str:
+    """The system prompt for one restaurant, in headed sections; for a phone call (`caller`), rules for the ear
+    only and the call-handling tools."""
     rules = f"\n\n# House rules from {p.name}\n{p.house_rules.strip()}" if p.house_rules.strip() else ""
     today = dt.datetime.now(ZoneInfo(p.time_zone)).date()  # to turn "Friday" or "the 24th" into a date
+    contact = how_to_reach_staff(p, caller)
     return f"""You are the voice host of {p.name}, a {p.cuisine} restaurant in {p.city}. Diners call you to ask \
-about opening hours, the address and the menu.
+about opening hours, the address and the menu.{phone_rules(p, caller) if caller else ""}
 
 # Language
 Speak {language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
@@ -113,23 +119,72 @@ Speak {language_name(p.language)} ({p.language}). If the diner speaks another la
 
 # Guardrails
 - Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools said.
-- If the tools do not answer a question about the restaurant, say plainly that you do not know and suggest
-  calling {p.phone}; note it for the staff with record_unanswered_question.
+- If the tools do not answer a question about the restaurant, say plainly that you do not know and that the
+  diner can {contact}; note it for the staff with record_unanswered_question.
 - Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
   ask the staff before ordering. Never say a dish is safe for an allergy on your own.
-- You cannot take orders, bookings or payments; say so and give the phone number.
+- You cannot take orders, bookings or payments; say so, and that the diner can {contact}.
 - Stay on the topic of the restaurant; politely steer other topics back.{rules}"""
+
+
+def phone_rules(p: RestaurantProfile, caller: PhoneCaller) -> str:
+    """The phone call's section of the instructions."""
+    transfer = (
+        "- If the caller wants to speak to a person at the restaurant, or needs something only the staff can do, "
+        "call transfer_to_staff; it tells them they are being put through."
+        if caller.can_transfer
+        else "- You cannot put callers through to a person."
+    )
+    return f"""
+
+# On the phone
+You are answering {p.name}'s telephone. The caller only hears you: never mention pages, links, buttons, \
+screens or typing.
+- Speak a little slower than in person. Say phone numbers digit by digit in small groups, prices in words \
+("twelve fifty"), and times the way people say them ("half past seven").
+- If the caller asks how to spell the street or another hard word of the address, spell it letter by letter.
+- Phone lines cut words: if you did not catch something, ask again rather than guess.
+{transfer}
+- When the caller says they are done ("that's all, thanks, bye"), call end_call; you say goodbye after it."""
+
+
+def how_to_reach_staff(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
+    """The end of "the diner can ...": how to reach a person at the restaurant, for this channel."""
+    if caller is None:
+        return f"call {p.phone}"
+    if caller.can_transfer:
+        return "ask to be put through to the staff"
+    if caller.dialled != p.phone:
+        return f"call {p.phone}, where a person answers"
+    return "call back later: the staff will see the question"
+
+
+@dataclass(frozen=True)
+class PhoneCaller:
+    """Who is on a phone call: the SIP participant's identity in `room_name`, their number (`number`,
+    sip.phoneNumber: E.164, or whatever the network sent, e.g. "anonymous"), the restaurant's number they
+    dialled (`dialled`, sip.trunkPhoneNumber, E.164), and whether that line has a transfer number now."""
+
+    room_name: str
+    identity: str
+    number: str
+    dialled: str
+    can_transfer: bool
 
 
 class RestaurantAgent(Agent):
     """Answers one restaurant's diners. Tools read the database at call time (admin edits are live)."""
 
-    def __init__(self, profile: RestaurantProfile, record: CallRecord | None = None) -> None:
+    def __init__(
+        self, profile: RestaurantProfile, record: CallRecord | None = None, *, caller: PhoneCaller | None = None,
+        **agent_options,
+    ) -> None:  # fmt: skip
         """`record`: where the call's unanswered questions go (with no call, as in console mode or tests, they
-        are recorded for the restaurant alone)."""
-        super().__init__(instructions=build_instructions(profile))
+        are recorded for the restaurant alone). `caller`: a phone call's caller (PhoneAgent passes it)."""
+        super().__init__(instructions=build_instructions(profile, caller), **agent_options)
         self.profile = profile
         self.record = record or CallRecord(room_name="")
+        self.contact = how_to_reach_staff(profile, caller)
 
     @function_tool
     async def get_opening_hours(self) -> str:
@@ -210,6 +265,70 @@ class RestaurantAgent(Agent):
         self.record.unanswered_question(self.profile.id, answers.question_to_note(question))
         return (
             f"Noted for the staff of {self.profile.name}. Tell the diner you do not know, that the staff will see "
-            f"the question, and that they can call {self.profile.phone}."
+            f"the question, and that they can {self.contact}."
         )
+
+
+# Said, and then the transfer starts: the caller hears silence while the phone network connects them.
+PUTTING_THROUGH = "I'm putting you through to the team now. Please hold on."
+# What the agent hears when a transfer fails, to relay.
+TRANSFER_FAILED = (
+    "The transfer did not go through. Tell the caller you could not put them through, give them {phone}, and "
+    "offer to keep helping."
+)
+NO_TRANSFER_NUMBER = (
+    "Nobody can take calls right now. Tell the caller you cannot put them through at the moment, give them {phone}, "
+    "and offer to keep helping."
+)
+# Phone audio and echo: a cough or line noise shorter than this does not stop the agent mid-sentence.
+PHONE_INTERRUPTION_MIN_DURATION = 0.8
+
+
+class PhoneAgent(RestaurantAgent):
+    """The restaurant's agent on a phone call: instructions for the ear, `end_call`, and `transfer_to_staff`
+    when the dialled line has a transfer number."""
+
+    def __init__(self, profile: RestaurantProfile, record: CallRecord, caller: PhoneCaller) -> None:
+        tools: list = [
+            # Its output asks the model for a goodbye; once that is said the session ends, and the session's
+            # RoomOptions(delete_room_on_close=True) delete the room, which hangs up the phone line.
+            EndCallTool(
+                end_instructions="Say a short goodbye to the caller.", delete_room=False, on_tool_called=self._ending
+            )
+        ]
+        if caller.can_transfer:
+            tools.append(function_tool(self.transfer_to_staff))
+        super().__init__(
+            profile, record, caller=caller, tools=tools,
+            turn_handling={"interruption": {"min_duration": PHONE_INTERRUPTION_MIN_DURATION}},
+        )  # fmt: skip
+        self.caller = caller
+
+    async def _ending(self, _event) -> None:
+        self.record.end_reason = Call.EndReason.AGENT_ENDED
+
+    async def transfer_to_staff(self, context: RunContext) -> str:
+        """Put the caller through to a person at the restaurant (a cold transfer: you leave the call).
+
+        Call only when the caller asks to speak to a person, or wants something only the staff can do (a
+        booking, an order, a complaint) and agrees to be put through. Do not call it for questions the other
+        tools answer. It tells the caller they are being put through; if it fails, tell them, give them the
+        restaurant's number and offer to keep helping.
+        """
+        number = await run_orm(answers.line_transfer_number, self.profile.id, self.caller.dialled)
+        if not number:  # staff removed the transfer number (or the line) during the call
+            raise ToolError(NO_TRANSFER_NUMBER.format(phone=self.profile.phone))
+        await context.wait_for_playout()  # what the agent was saying before it called this
+        async with context.foreground():
+            await context.session.say(PUTTING_THROUGH, allow_interruptions=False)
+        try:
+            await livekit_server.transfer_sip_participant(
+                room_name=self.caller.room_name, participant_identity=self.caller.identity, transfer_to=f"tel:{number}"
+            )
+        except (livekit_server.TransferRefused, livekit_server.LiveKitUnavailable, livekit_server.LiveKitNotConfigured) as exc:
+            logger.warning("call in %s: transfer to %s failed: %s", self.caller.room_name, number, exc)
+            raise ToolError(TRANSFER_FAILED.format(phone=self.profile.phone)) from None
+        logger.info("call in %s: caller put through to %s", self.caller.room_name, number)
+        self.record.end_reason = Call.EndReason.TRANSFERRED
+        return "The caller has been put through to the staff and has left the call. Say nothing more."
 

@@ -17,7 +17,7 @@ from livekit.agents import ToolError
 
 from dispatch.models import UnansweredQuestion
 from restaurants import hours
-from restaurants.models import DietaryTag, MenuItem, MenuSection, Restaurant, TurnTaking
+from restaurants.models import DietaryTag, MenuItem, MenuSection, PhoneLine, Restaurant, TurnTaking
 
 from .records import cut
 
@@ -72,7 +72,7 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         name=r.name,
         cuisine=r.cuisine,
         city=r.city,
-        phone=r.phone,
+        phone=str(r.phone),
         language=r.language,
         time_zone=r.time_zone,
         greeting=r.spoken_greeting,
@@ -81,6 +81,16 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         house_rules=r.agent_instructions,
         dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),
     )
+
+
+def line_transfer_number(restaurant_id: int, dialled: str) -> str | None:
+    """For a phone call to `dialled` (E.164, the SIP participant's sip.trunkPhoneNumber): the transfer number
+    (E.164) of the restaurant's active phone line with that number, "" if the line has none, or None if
+    `dialled` is not an active line of the active restaurant `restaurant_id`. Read from the database now, so a
+    line edited in admin counts on the next call of this."""
+    lines = PhoneLine.objects.live().filter(restaurant_id=restaurant_id, number=dialled)
+    found = list(lines.values_list("transfer_number", flat=True)[:1])
+    return str(found[0] or "") if found else None
 
 
 def _restaurant(restaurant_id: int) -> Restaurant:

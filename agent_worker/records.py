@@ -155,6 +155,10 @@ class CallRecord:
                 at=_utc(call.created_at),
             )
 
+    def phone_answered(self, **call) -> None:
+        """Record a phone call's Call row (services.call_phone_answered takes `call`'s keywords)."""
+        self._put(services.call_phone_answered, **call)
+
     def agent_joined(self) -> None:
         self._put(services.call_agent_joined)
 

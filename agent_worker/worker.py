@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Collection
 
 import django
 from livekit import rtc
@@ -104,12 +105,14 @@ TIME_LIMIT_GOODBYE = (
 )
 
 
-async def wait_for_diner(room: rtc.Room, timeout: float) -> rtc.RemoteParticipant | None:
-    """The first caller in `room` (a browser diner or a phone caller, not another agent), waiting up to
-    `timeout` seconds for one to join; None if nobody did."""
+async def wait_for_diner(
+    room: rtc.Room, timeout: float, kinds: Collection[rtc.ParticipantKind.ValueType] = DEFAULT_PARTICIPANT_KINDS
+) -> rtc.RemoteParticipant | None:
+    """The first caller in `room` (by default a browser diner or a phone caller, not another agent; else a
+    participant of one of `kinds`), waiting up to `timeout` seconds for one to join; None if nobody did."""
 
     def is_caller(p: rtc.RemoteParticipant) -> bool:
-        return p.kind in DEFAULT_PARTICIPANT_KINDS
+        return p.kind in kinds
 
     for participant in room.remote_participants.values():
         if is_caller(participant):
@@ -130,6 +133,81 @@ async def wait_for_diner(room: rtc.Room, timeout: float) -> rtc.RemoteParticipan
         room.off("participant_connected", on_connected)
 
 
+# How long the agent waits for LiveKit's SIP bridge to answer a phone line (it took ~50 ms on a real server)
+# before it speaks anyway.
+PHONE_ANSWER_TIMEOUT = 3.0
+SIP = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+
+
+async def answer_phone(ctx: JobContext, profile, record):
+    """A phone call's caller (agent.PhoneCaller) once they are in the room and their line is checked, or None
+    when the job ends instead.
+
+    Joins the room and waits up to AGENT_NO_SHOW_TIMEOUT seconds for the SIP participant (kind SIP); reads
+    its `sip.phoneNumber` (the caller) and `sip.trunkPhoneNumber` (the number dialled), and records the call
+    (channel phone: there was no web request). A dialled number that is not an active phone line of this
+    restaurant (a stale dispatch rule: run `manage.py sync_sip`) is logged and hung up on: the room is
+    deleted and the call recorded as failed.
+    """
+    from django.conf import settings
+
+    from dispatch.models import Call
+
+    from . import answers
+    from .agent import PhoneCaller
+
+    await ctx.connect()
+    participant = await wait_for_diner(ctx.room, settings.AGENT_NO_SHOW_TIMEOUT, kinds=(SIP,))
+    if participant is None:
+        logger.info("job %s: no phone caller in room %s; ending", ctx.job.id, ctx.job.room.name)
+        ctx.shutdown(reason="no phone caller")
+        return None
+    number = participant.attributes.get("sip.phoneNumber", "")
+    dialled = participant.attributes.get("sip.trunkPhoneNumber", "")
+    transfer_number = await run_orm(answers.line_transfer_number, profile.id, dialled)
+    record.phone_answered(
+        restaurant_id=profile.id, dispatch_id=ctx.job.dispatch_id, caller_identity=participant.identity,
+        caller_number=number, dialled_number=dialled, answered=transfer_number is not None,
+    )  # fmt: skip
+    if transfer_number is None:
+        logger.error("job %s: the caller dialled %r, which is not an active phone line of restaurant %s (%s); "
+                     "hanging up (run manage.py sync_sip)", ctx.job.id, dialled, profile.id, profile.name)  # fmt: skip
+        record.end_reason = Call.EndReason.WRONG_LINE
+        await ctx.delete_room()
+        ctx.shutdown(reason="dialled number is not this restaurant's")
+        return None
+    return PhoneCaller(
+        room_name=ctx.job.room.name, identity=participant.identity, number=number, dialled=dialled,
+        can_transfer=bool(transfer_number),
+    )  # fmt: skip
+
+
+async def wait_until_answered(room: rtc.Room, identity: str, timeout: float) -> bool:
+    """Wait up to `timeout` seconds until LiveKit's SIP bridge has answered the line of participant `identity`
+    (attribute sip.callStatus "active"); True if it has (or the participant has no such attribute)."""
+
+    def answered() -> bool:
+        participant = room.remote_participants.get(identity)
+        return participant is None or participant.attributes.get("sip.callStatus", "active") == "active"
+
+    if answered():
+        return True
+    changed = asyncio.Event()
+    on_change = lambda *_args: changed.set()  # noqa: E731
+    room.on("participant_attributes_changed", on_change)
+    try:
+        async with asyncio.timeout(timeout):
+            while not answered():
+                changed.clear()
+                await changed.wait()
+        return True
+    except TimeoutError:
+        logger.warning("room %s: the phone line was not answered within %s s; speaking anyway", room.name, timeout)
+        return False
+    finally:
+        room.off("participant_attributes_changed", on_change)
+
+
 async def answer_doctor(ctx: JobContext) -> None:
     """`manage.py doctor`'s job: join the room so doctor sees a worker took it, then leave; no models, no records."""
     await ctx.connect()
@@ -141,7 +219,8 @@ async def entrypoint(ctx: JobContext) -> None:
     """One call: job metadata -> restaurant (ORM) -> RestaurantAgent, greeting the diner once they are there.
 
     Bad metadata or an unknown/inactive restaurant: one log line with the job id and the raw metadata
-    (truncated), then the job ends cleanly without joining the room. A diner who has not joined within
+    (truncated), then the job ends cleanly without joining the room. A phone call (channel "phone"): see
+    answer_phone; the greeting is said as soon as LiveKit's SIP bridge has answered the line. A diner who has not joined within
     AGENT_NO_SHOW_TIMEOUT seconds: the job ends (the room is deleted), no model is used. A call that reaches
     AGENT_MAX_CALL_DURATION seconds: the agent says goodbye and ends it. The call's record (dispatch.Call)
     gets the agent's and the diner's join times and how the call ended.
@@ -152,7 +231,7 @@ async def entrypoint(ctx: JobContext) -> None:
     from restaurants.models import Restaurant
 
     from . import answers
-    from .agent import RestaurantAgent
+    from .agent import PhoneAgent, RestaurantAgent
     from .records import CallRecord
 
     raw = job_metadata(ctx)
@@ -169,8 +248,13 @@ async def entrypoint(ctx: JobContext) -> None:
         return
 
     room_name = ctx.job.room.name
-    logger.info("job %s: room %s, restaurant %s (%s)", ctx.job.id, room_name, profile.id, profile.name)
+    logger.info("job %s: room %s, restaurant %s (%s), %s call", ctx.job.id, room_name, profile.id, profile.name,
+                job.channel)  # fmt: skip
     record = CallRecord(room_name)
+    ctx.add_shutdown_callback(record.end)
+    caller = None
+    if job.channel == "phone" and (caller := await answer_phone(ctx, profile, record)) is None:
+        return
     session = build_session(ctx.proc.userdata, profile)
 
     @session.on("close")
@@ -182,25 +266,28 @@ async def entrypoint(ctx: JobContext) -> None:
             }.get(event.reason, Call.EndReason.AGENT_ENDED)
 
     record.follow(session)
-    ctx.add_shutdown_callback(record.end)
     audio = "stt" in ctx.proc.userdata
     await session.start(
-        agent=RestaurantAgent(profile, record),
+        agent=PhoneAgent(profile, record, caller) if caller else RestaurantAgent(profile, record),
         room=ctx.room,
         # The room is this call's alone: when the diner hangs up, delete it, so the job ends and frees its
-        # process now rather than when LiveKit's departure timeout empties the room.
+        # process now rather than when LiveKit's departure timeout empties the room. (For a phone call,
+        # deleting the room also hangs up the caller's line: end_call relies on it.)
         room_options=room_io.RoomOptions(audio_input=audio, audio_output=audio, delete_room_on_close=True),
     )
-    record.agent_joined()
-
-    # Nobody may come (a page closed, a scripted POST): then end here, before any model is paid for.
-    if await wait_for_diner(ctx.room, settings.AGENT_NO_SHOW_TIMEOUT) is None:
-        logger.info("job %s: no diner joined room %s within %s s; ending", ctx.job.id, room_name,
-                    settings.AGENT_NO_SHOW_TIMEOUT)  # fmt: skip
-        record.end_reason = Call.EndReason.NO_DINER
-        session.shutdown(drain=False)
-        return
-    record.diner_joined()
+    if caller:
+        # LiveKit's SIP bridge answers the line once the agent subscribes to the caller's audio (session.start).
+        await wait_until_answered(ctx.room, caller.identity, PHONE_ANSWER_TIMEOUT)
+    else:
+        record.agent_joined()
+        # Nobody may come (a page closed, a scripted POST): then end here, before any model is paid for.
+        if await wait_for_diner(ctx.room, settings.AGENT_NO_SHOW_TIMEOUT) is None:
+            logger.info("job %s: no diner joined room %s within %s s; ending", ctx.job.id, room_name,
+                        settings.AGENT_NO_SHOW_TIMEOUT)  # fmt: skip
+            record.end_reason = Call.EndReason.NO_DINER
+            session.shutdown(drain=False)
+            return
+        record.diner_joined()
     session.say(profile.greeting)
 
     async def end_at_time_limit() -> None:

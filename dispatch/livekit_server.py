@@ -29,7 +29,10 @@ from livekit import api
 
 logger = logging.getLogger("maitre.dispatch")
 
-ROOM_NAME = re.compile(r"^restaurant-(\d+)-[0-9a-f]{32}$")
+ROOM_NAME = re.compile(r"^restaurant-(\d+)-[0-9a-f]{32}$")  # a web call's room, made by new_room_name
+# A phone call's room, made by LiveKit's SIP dispatch rule: phone_room_prefix + "_<caller>_<12 random characters>",
+# e.g. "restaurant-1-call-_+447700900123_ygaafuD4miAA".
+PHONE_ROOM_NAME = re.compile(r"^restaurant-(\d+)-call-[\w+.@-]{1,100}$")
 DINER_IDENTITY = re.compile(r"^diner-[0-9a-f]{32}$")
 
 
@@ -70,6 +73,16 @@ def new_room_name(restaurant_id: int) -> str:
     return f"restaurant-{restaurant_id}-{uuid.uuid4().hex}"
 
 
+def phone_room_prefix(restaurant_id: int) -> str:
+    """The room prefix of a restaurant's SIP dispatch rule: "restaurant-<id>-call-" (see PHONE_ROOM_NAME)."""
+    return f"restaurant-{restaurant_id}-call-"
+
+
+def is_call_room(room_name: str) -> bool:
+    """Whether `room_name` is a room maitre makes for a call, web (ROOM_NAME) or phone (PHONE_ROOM_NAME)."""
+    return bool(ROOM_NAME.match(room_name) or PHONE_ROOM_NAME.match(room_name))
+
+
 def new_diner_identity() -> str:
     """A fresh participant identity for a diner: "diner-<uuid4 hex>"."""
     return f"diner-{uuid.uuid4().hex}"
@@ -108,8 +121,9 @@ def listener_token(*, room_name: str, identity: str) -> str:
 
 
 def _room_token(grants: api.VideoGrants, *, identity: str, name: str, ttl: timedelta) -> str:
-    """A JWT with `grants`, which must name one maitre room (else ValueError: an empty room would admit to any)."""
-    if not ROOM_NAME.match(grants.room):
+    """A JWT with `grants`, which must name one maitre call room (else ValueError: an empty room would admit to
+    any)."""
+    if not is_call_room(grants.room):
         raise ValueError(f"not a maitre room name: {grants.room!r}")
     return (
         api.AccessToken(settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)

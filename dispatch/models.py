@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -46,17 +47,26 @@ class Call(models.Model):
         TIME_LIMIT = "time_limit", "Call time limit reached"
         NO_DINER = "no_diner", "No diner joined"
         NO_AGENT = "no_agent", "No agent joined (no worker free)"
+        TRANSFERRED = "transferred", "Put through to the staff"
+        WRONG_LINE = "wrong_line", "Dialled number is not this restaurant's"
         LIVEKIT_UNAVAILABLE = "livekit_unavailable", "Voice service unreachable"
         ERROR = "error", "Error"
 
     class Channel(models.TextChoices):
         WEB = "web", "Web"
+        PHONE = "phone", "Phone"
 
     restaurant = models.ForeignKey("restaurants.Restaurant", on_delete=models.PROTECT, related_name="calls")
     room_name = models.CharField(max_length=128)
     dispatch_id = models.CharField(max_length=64, blank=True, help_text="LiveKit's AgentDispatch id (AD_...).")
     participant_identity = models.CharField(max_length=64, help_text="The diner's identity in the room.")
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    caller_number = models.CharField(
+        max_length=32, blank=True,
+        help_text="A phone call's caller as the phone network gave it (E.164, or empty if withheld); "
+        "cleared after CALL_RETENTION_DAYS.",
+    )  # fmt: skip
+    dialled_number = models.CharField(max_length=32, blank=True, help_text="The restaurant's number a phone caller dialled.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DISPATCHED)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     agent_joined_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +97,23 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.room_name
+
+    @property
+    def caller_label(self) -> str:
+        """How staff pages name the channel: "Web", "Phone, +44 7700 900123" or "Phone, number withheld"."""
+        if self.channel != Call.Channel.PHONE:
+            return self.get_channel_display()
+        return f"Phone, {spoken_number(self.caller_number) or 'number withheld'}"
+
+
+def spoken_number(number: str) -> str:
+    """An E.164 number grouped for reading, "+447700900123" -> "+44 7700 900123"; anything that is not a valid
+    number (empty, "anonymous") comes back as it was."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 class CallMessage(models.Model):

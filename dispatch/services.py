@@ -1,7 +1,8 @@
 """A call's life in our database, and the writes that span our database and LiveKit.
 
 The web side starts calls (`call_start`) and hears from a diner's page that no agent came
-(`call_no_agent`); the worker reports what happens in the room (`call_agent_joined`, `call_diner_joined`,
+(`call_no_agent`); phone calls start at LiveKit's SIP bridge, and the worker records them once answered
+(`call_phone_answered`); the worker reports what happens in the room (`call_agent_joined`, `call_diner_joined`,
 `call_message_add`, `call_tool_call_add`, `unanswered_question_add`, `call_end`), and so do LiveKit's
 webhooks for the joins and the end, which is how a call is closed even when its worker died. Those are
 synchronous ORM code (the worker runs them through its ORM bridge); each change is also published to the
@@ -120,6 +121,32 @@ def _publish(room_name: str) -> None:
     call = Call.objects.select_related("restaurant").with_open_questions().filter(room_name=room_name).first()
     if call is not None:
         live.publish_call(call)
+
+
+def call_phone_answered(
+    *, room_name: str, restaurant_id: int, dispatch_id: str, caller_identity: str, caller_number: str,
+    dialled_number: str, answered: bool = True, at: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    """A phone call in `room_name` (made by LiveKit's SIP dispatch rule, so no web request recorded it): its
+    Call row, channel phone, with the agent joined at `at` (default UTC now) and, if the agent `answered` it,
+    active with the caller joined then too (else dispatched: the call's end then records it as failed).
+    `caller_number` and `dialled_number` are the SIP participant's `sip.phoneNumber` and
+    `sip.trunkPhoneNumber` (cut to the field's length). A room already recorded is left as it is (the worker
+    retries a write the database refused)."""
+    at = at or timezone.now()
+    field_length = Call._meta.get_field("caller_number").max_length
+    _, created = Call.objects.get_or_create(
+        room_name=room_name,
+        defaults={
+            "restaurant_id": restaurant_id, "dispatch_id": dispatch_id, "participant_identity": caller_identity[:64],
+            "channel": Call.Channel.PHONE, "caller_number": caller_number[:field_length],
+            "dialled_number": dialled_number[:field_length],
+            "status": Call.Status.ACTIVE if answered else Call.Status.DISPATCHED,
+            "agent_joined_at": at, "diner_joined_at": at if answered else None,
+        },
+    )  # fmt: skip
+    if created:
+        _publish(room_name)
 
 
 def call_agent_joined(*, room_name: str, at: dt.datetime | None = None) -> None:
@@ -273,8 +300,8 @@ class Purge:
 
 
 def call_records_purge(*, dry_run: bool = False) -> Purge:
-    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages, their
-    tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
+    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages, phone
+    callers' numbers, their tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
     and the unanswered questions asked before then; each such call keeps its row, times, status and counts and
     gets `purged_at`. Also forgets handled webhook ids older than WEBHOOK_IDS_KEPT. One transaction; calls
     already purged are skipped, so a second run changes nothing. `dry_run`: count only, change nothing.
@@ -293,7 +320,7 @@ def call_records_purge(*, dry_run: bool = False) -> Purge:
         messages_deleted = messages.delete()[0]
         tool_calls_cleared = tool_calls.update(arguments={}, output="")
         # The calls last: the two queries above pick their rows by the call not being purged yet.
-        calls_purged = calls.update(purged_at=now)
+        calls_purged = calls.update(purged_at=now, caller_number="")
         return Purge(
             before, calls_purged, messages_deleted, tool_calls_cleared, questions.delete()[0], webhook_ids.delete()[0]
         )
