@@ -280,6 +280,9 @@ NO_TRANSFER_NUMBER = (
     "Nobody can take calls right now. Tell the caller you cannot put them through at the moment, give them {phone}, "
     "and offer to keep helping."
 )
+TRANSFER_ERRORS = (
+    livekit_server.TransferRefused, livekit_server.LiveKitUnavailable, livekit_server.LiveKitNotConfigured
+)
 # Phone audio and echo: a cough or line noise shorter than this does not stop the agent mid-sentence.
 PHONE_INTERRUPTION_MIN_DURATION = 0.8
 
@@ -325,7 +328,7 @@ class PhoneAgent(RestaurantAgent):
             await livekit_server.transfer_sip_participant(
                 room_name=self.caller.room_name, participant_identity=self.caller.identity, transfer_to=f"tel:{number}"
             )
-        except (livekit_server.TransferRefused, livekit_server.LiveKitUnavailable, livekit_server.LiveKitNotConfigured) as exc:
+        except TRANSFER_ERRORS as exc:
             logger.warning("call in %s: transfer to %s failed: %s", self.caller.room_name, number, exc)
             raise ToolError(TRANSFER_FAILED.format(phone=self.profile.phone)) from None
         logger.info("call in %s: caller put through to %s", self.caller.room_name, number)

@@ -20,14 +20,15 @@ from .models import Call, UnansweredQuestion
 @admin.register(Call)
 class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     list_display = [
-        "created_at", "restaurant", "channel", "status", "end_reason", "duration", "message_count", "open_questions",
+        "created_at", "restaurant", "caller", "status", "end_reason", "duration", "message_count", "open_questions",
     ]  # fmt: skip
     list_filter = ["restaurant", "status", "channel", "end_reason", "created_at"]
     list_select_related = ["restaurant"]
-    search_fields = ["room_name", "dispatch_id", "participant_identity"]
+    search_fields = ["room_name", "dispatch_id", "participant_identity", "caller_number"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["restaurant", "channel", "status", "end_reason", "duration"]}),
+        (None, {"fields": ["restaurant", "channel", "caller_number", "dialled_number", "status", "end_reason",
+                           "duration"]}),
         ("When (UTC)", {"fields": ["created_at", "agent_joined_at", "diner_joined_at", "ended_at"]}),
         ("What was said", {"fields": ["conversation", "questions"]}),
         ("LiveKit", {"fields": ["room_name", "dispatch_id", "participant_identity", "purged_at"]}),
@@ -36,6 +37,10 @@ class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_open_questions().order_by(*Call._meta.ordering)
+
+    @admin.display(description="Channel", ordering="channel")
+    def caller(self, call: Call) -> str:
+        return call.caller_label
 
     @admin.display(description="Open questions", ordering="open_questions")
     def open_questions(self, call: Call) -> int:

@@ -36,13 +36,14 @@ def _time(value: dt.datetime | None) -> str | None:
 
 
 def call_payload(call: Call) -> dict:
-    """What a staff page shows of a call: ids, restaurant, channel, status, end reason, UTC times, duration in
+    """What a staff page shows of a call: ids, restaurant, channel and caller ("Phone, +44 7700 900123"), status, end reason, UTC times, duration in
     seconds, message count and open unanswered questions (`open_questions`: annotate it, or 0 is sent)."""
     return {
         "id": call.pk,
         "restaurant_id": call.restaurant_id,
         "restaurant": call.restaurant.name,
         "channel": call.channel,
+        "caller": call.caller_label,
         "status": call.status,
         "status_label": call.get_status_display(),
         "end_reason": call.get_end_reason_display() if call.end_reason else "",

@@ -88,6 +88,16 @@ class TestPurge:
             "question, the arguments and outputs of 1 tool call; and 0 webhook ids older than a day.\n"
         )
 
+    def test_an_old_phone_calls_caller_number_goes_too(self, restaurant):
+        old = a_call(restaurant, 30 * DAY + dt.timedelta(minutes=1))
+        young = a_call(restaurant, 30 * DAY - dt.timedelta(minutes=1))
+        Call.objects.update(channel=Call.Channel.PHONE, caller_number="+447700900123")
+
+        purge()
+
+        assert Call.objects.get(pk=old.pk).caller_label == "Phone, number withheld"
+        assert Call.objects.get(pk=young.pk).caller_number == "+447700900123"
+
     def test_a_call_younger_than_the_retention_is_left_whole(self, restaurant):
         young = a_call(restaurant, 30 * DAY - dt.timedelta(minutes=1))
 

@@ -132,6 +132,16 @@ class TestCallList:
         assert cells == [f"Call {call.pk}", "Trattoria Alfa", "Web", "Ended", "2026-06-09 20:00", "2:05", "7", "1"]
         assert f'href="/staff/calls/{call.pk}/"' in row
 
+    def test_a_phone_call_says_who_called_and_which_number_they_dialled(self, staff, alfa):
+        call = a_call(alfa, channel=Call.Channel.PHONE, caller_number="+447700900123", dialled_number="+15105550100")
+
+        row = re.search(rf'<tr data-call-id="{call.pk}".*?</tr>', staff.get("/staff/calls/").content.decode(), re.S)[0]
+        page = staff.get(f"/staff/calls/{call.pk}/").content.decode()
+
+        assert '<td data-field="channel">Phone, +44 7700 900123</td>' in row
+        assert "<dd>Phone, +44 7700 900123</dd>" in page
+        assert "<dt>Number dialled</dt><dd>+15105550100</dd>" in page
+
     def test_a_staff_member_sees_only_their_restaurants_calls(self, staff, alfa, beta):
         mine = a_call(alfa)
         a_call(beta)
@@ -237,6 +247,16 @@ class TestListen:
         assert claims["exp"] - claims["nbf"] == 5 * 60
         assert TokenVerifier(API_KEY, API_SECRET).verify(body["participantToken"]).identity == claims["sub"]
         assert livekit.requests == []  # a token needs no call to LiveKit
+
+    def test_a_phone_calls_room_can_be_listened_to_as_well(self, staff, alfa, livekit):
+        room = "restaurant-%d-call-_+447700900123_ygaafuD4miAA" % alfa.pk  # as LiveKit's SIP dispatch rule names it
+        call = a_call(alfa, channel=Call.Channel.PHONE, caller_number="+447700900123")
+        Call.objects.filter(pk=call.pk).update(room_name=room)
+
+        status, body = self.listen(staff, call)
+
+        assert status == 200
+        assert jwt.decode(body["participantToken"], API_SECRET, algorithms=["HS256"])["video"]["room"] == room
 
     def test_each_listen_is_a_new_participant(self, staff, alfa, livekit):
         call = a_call(alfa)

@@ -10,7 +10,6 @@ const over = document.querySelector("#over tbody");
 const rowTemplate = document.getElementById("call-row");
 const RECENT_CALLS = Number(root.dataset.recentCalls);
 const GOING = new Set(["dispatched", "active"]);
-const CHANNELS = { web: "Web", phone: "Phone" };
 const counted = new Map(); // call id -> ids of the messages counted since the last call event
 
 function rowFor(callId) {
@@ -27,7 +26,7 @@ function showCall(call) {
   }
   row.dataset.at = call.created_at;
   setField(row, "restaurant", call.restaurant);
-  setField(row, "channel", CHANNELS[call.channel] || call.channel);
+  setField(row, "channel", call.caller);
   setField(row, "status", call.status_label).dataset.status = call.status;
   setField(row, "started", formatTime(call.created_at, zones[call.restaurant_id] || "UTC"));
   setField(row, "duration", formatDuration(call.duration));
