@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from restaurants.models import PhoneLine
@@ -190,9 +191,20 @@ async def apply(actions: Iterable[Action], done=lambda action: None) -> None:
         done(action)
 
 
-def for_line(actions: Iterable[Action], line_id: int) -> list[Action]:
-    """The actions a change to one phone line calls for: the trunk's, and that line's rules'."""
-    return [a for a in actions if a.trunk is not None or a.line_id == line_id]
+def sync_lines(line_ids: Collection[int]) -> list[str]:
+    """Brings LiveKit up to date for a change to these phone lines (saved or deleted): the trunk's numbers, and
+    those lines' rules; other lines' rules are left to sync_sip. Returns the texts of the actions done ([]:
+    LiveKit already matched). Raises as `apply` says. Sync: for admin views and commands."""
+    lines = current_lines()
+
+    async def run() -> list[str]:
+        trunks, rules = await read_livekit()
+        wanted = [a for a in plan(lines, trunks, rules) if a.trunk is not None or a.line_id in line_ids]
+        done: list[str] = []
+        await apply(wanted, done=lambda action: done.append(action.text))
+        return done
+
+    return async_to_sync(run)()
 
 
 def explain(exc: Exception) -> str:
