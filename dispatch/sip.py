@@ -99,8 +99,8 @@ class Action:
 
 def _changed(have, want) -> str:
     """The names of the fields that differ, id aside: "numbers, name"."""
-    fields = [f.name for f in dataclasses.fields(want) if f.name != "id" and getattr(have, f.name) != getattr(want, f.name)]
-    return ", ".join(f.replace("_", " ") for f in fields)
+    names = [f.name for f in dataclasses.fields(want) if f.name != "id"]
+    return ", ".join(n.replace("_", " ") for n in names if getattr(have, n) != getattr(want, n))
 
 
 def _who(line: PhoneLine) -> str:
@@ -148,10 +148,12 @@ def plan(lines: Iterable[PhoneLine], trunks: Iterable[SipTrunk], rules: Iterable
         kept.add(line_id)
         want = desired_rule(line, trunk_id, rule.id)
         if changed := _changed(rule, want):
-            changes.append(Action("update", f"update rule {rule.id} for {_who(line)} ({changed})", rule=want, line_id=line_id))
+            text = f"update rule {rule.id} for {_who(line)} ({changed})"
+            changes.append(Action("update", text, rule=want, line_id=line_id))
     for line_id, line in sorted(live.items(), key=lambda item: str(item[1].number)):
         if line_id not in kept:
-            changes.append(Action("create", f"create rule for {_who(line)}", rule=desired_rule(line, trunk_id), line_id=line_id))
+            want = desired_rule(line, trunk_id)
+            changes.append(Action("create", f"create rule for {_who(line)}", rule=want, line_id=line_id))
     return deletions + trunk_actions + changes
 
 

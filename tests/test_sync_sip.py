@@ -165,7 +165,7 @@ class TestChangedLines:
         assert rule_for(livekit, rome) and rule_id not in livekit.sip_rules
 
     def test_a_deactivated_lines_rule_is_deleted(self, livekit, lines):
-        rome, london = lines
+        rome, _ = lines
         rule_id = rule_for(livekit, rome).sip_dispatch_rule_id
         rome.is_active = False
         rome.save()

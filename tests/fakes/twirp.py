@@ -70,8 +70,9 @@ class _SipService:
             if other.sip_trunk_id == but or (trunk.allowed_numbers and other.allowed_numbers):
                 continue
             if numbers & ({_norm(n) for n in other.numbers} or {""}):
-                return _twirp(400, "invalid_argument", f"Conflicting inbound SIP Trunks: {trunk.sip_trunk_id or '<new>'!r} "
-                              f"and {other.sip_trunk_id!r}, using the same number(s) {list(trunk.numbers)}")  # fmt: skip
+                new = trunk.sip_trunk_id or "<new>"
+                return _twirp(400, "invalid_argument", f"Conflicting inbound SIP Trunks: {new!r} and "
+                              f"{other.sip_trunk_id!r}, using the same number(s) {list(trunk.numbers)}")  # fmt: skip
         return None
 
     def _list_trunks(self, request: sip.ListSIPInboundTrunkRequest, claims: dict, headers: dict):
@@ -120,13 +121,16 @@ class _SipService:
             pin = getattr(r.rule, kind).pin if kind else ""
             return {
                 (pin, trunk, _norm(caller) if caller else "", _norm(called) if called else "")
-                for trunk in (r.trunk_ids or [""]) for caller in (r.inbound_numbers or [""]) for called in (r.numbers or [""])
-            }  # fmt: skip
+                for trunk in (r.trunk_ids or [""])
+                for caller in (r.inbound_numbers or [""])
+                for called in (r.numbers or [""])
+            }
 
         for other in self.sip_rules.values():
             if other.sip_dispatch_rule_id != but and keys(rule) & keys(other):
+                existing = f"{other.sip_dispatch_rule_id!r} {other.name!r}"
                 return _twirp(400, "invalid_argument", "Dispatch rule for the same trunk, inbound number, number, and "
-                              f"PIN combination already exists in dispatch rule {other.sip_dispatch_rule_id!r} {other.name!r}")  # fmt: skip
+                              f"PIN combination already exists in dispatch rule {existing}")  # fmt: skip
         return None
 
     def _list_rules(self, request: sip.ListSIPDispatchRuleRequest, claims: dict, headers: dict):
@@ -333,7 +337,9 @@ class FakeLiveKitServer(_SipService):
     def _methods(self):
         """(service, method) -> (request type, grant check on the token's video grant, answer)."""
         room_create = lambda video, _request, _sip: bool(video.get("roomCreate"))  # noqa: E731
-        room_admin = lambda video, request, _sip: bool(video.get("roomAdmin")) and video.get("room") == request.room  # noqa: E731
+        room_admin = lambda video, request, _sip: (  # noqa: E731
+            bool(video.get("roomAdmin")) and video.get("room") == request.room
+        )
         sip_admin = lambda _video, _request, sip_grant: bool(sip_grant.get("admin"))  # noqa: E731
         sip_call = lambda video, request, sip_grant: (  # noqa: E731
             bool(sip_grant.get("call")) and bool(video.get("roomAdmin")) and video.get("room") == request.room_name

@@ -7,8 +7,8 @@ a sold-out dish and unconfirmed allergen lists, and special days placed relative
 Idempotent: restaurants are keyed by slug and updated in place (and made active); each demo restaurant's
 service periods, special days, menu sections and dishes are replaced, so a second run leaves the same data
 (new row ids for the replaced rows). Other restaurants are left alone. Two restaurants get a phone line each
-(demo_data.PHONE_LINES), keyed by number and updated in place; other phone lines are left alone. Every row goes through full_clean()
-before it is saved, and the whole load is one transaction: on any error nothing changes.
+(demo_data.PHONE_LINES), keyed by number and updated in place; other phone lines are left alone. Every row goes
+through full_clean() before it is saved, and the whole load is one transaction: on any error nothing changes.
 """
 
 from __future__ import annotations
