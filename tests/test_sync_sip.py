@@ -15,6 +15,7 @@ from livekit.protocol import sip as sip_pb
 
 from restaurants.models import PhoneLine
 from tests.conftest import make_restaurant
+from tests.test_settings import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -335,3 +336,18 @@ class TestWhenLiveKitCannotBeUsed:
 
         assert status == 1
         assert err.strip().startswith("LiveKit is not configured: set LIVEKIT_URL")
+
+
+class TestSettings:
+    @pytest.mark.parametrize(
+        ("env", "refusal"),
+        [
+            ({"SIP_ALLOWED_ADDRESSES": "54.172.60.0/30,sip.example.com"}, "SIP_ALLOWED_ADDRESSES holds IP addresses"),
+            ({"SIP_AUTH_USERNAME": "maitre"}, "Set both SIP_AUTH_USERNAME and SIP_AUTH_PASSWORD, or neither."),
+        ],
+    )
+    def test_a_bad_trunk_setting_stops_the_app_with_a_sentence(self, env, refusal):
+        result = manage("check", **env)
+
+        assert result.returncode != 0
+        assert refusal in result.stderr
