@@ -71,7 +71,10 @@ def desired_trunk(numbers: Iterable[str], trunk_id: str = "") -> SipTrunk:
 
 
 def desired_rule(line: PhoneLine, trunk_id: str, rule_id: str = "") -> SipRule:
-    """The dispatch rule for `line` (its restaurant loaded): calls through `trunk_id` to the line's number."""
+    """The dispatch rule for `line` (its restaurant loaded): calls through `trunk_id` to the line's number.
+
+    The called number goes in `numbers`; `inbound_numbers` would filter on the caller's number (LiveKit's
+    matcher compares it with the calling number, whatever older protocol comments say)."""
     number, restaurant_id = str(line.number), line.restaurant_id
     return SipRule(
         id=rule_id,
@@ -213,7 +216,7 @@ def explain(exc: Exception) -> str:
     """One sentence for staff or an operator saying why LiveKit's SIP configuration could not be read or changed
     (`exc` is one of the exceptions `apply` and `read_livekit` raise)."""
     if isinstance(exc, lk.LiveKitNotConfigured):
-        return f"LiveKit is not configured: set {exc} (LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET)."
+        return f"LiveKit is not configured: set {exc}."
     if isinstance(exc, lk.LiveKitRefused):  # SipNotConnected included: its sentence names Redis
         return str(exc)
     return (
