@@ -1,12 +1,14 @@
 """Admin of what happened on calls: the calls with their transcript and tool calls (read-only), and the queue of
-questions the restaurants' data could not answer, for staff to resolve. Scoped to the staff member's
-restaurants like every admin (restaurants.admin_base)."""
+questions the restaurants' data could not answer, for staff to resolve; and the restaurants' phone lines, whose
+changes reach LiveKit from here. Scoped to the staff member's restaurants like every admin
+(restaurants.admin_base)."""
 
 from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,7 +16,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 from restaurants.admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
+from restaurants.models import PhoneLine
 
+from . import livekit_server, sip
 from .models import Call, UnansweredQuestion
 
 @admin.register(Call)
@@ -157,3 +161,61 @@ class UnansweredQuestionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # the agent records them
+
+
+# --- Phone lines: restaurant data, kept in step with LiveKit's SIP configuration ----------------------------
+# Registered here, not in restaurants/admin.py, because saving a line talks to LiveKit (dispatch/sip.py) and the
+# restaurants app imports nothing of dispatch's.
+
+
+@admin.register(PhoneLine)
+class PhoneLineAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+    """A restaurant's phone numbers. Saving or deleting one updates LiveKit's SIP trunk and that line's dispatch
+    rule once the change is committed, and says how that went; the line is saved either way."""
+
+    list_display = ["number", "restaurant", "transfer_number", "is_active"]
+    list_filter = ["restaurant", "is_active"]
+    list_select_related = ["restaurant"]
+    search_fields = ["number", "transfer_number", "restaurant__name"]
+    fields = ["restaurant", "number", "transfer_number", "is_active"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._sync_after_commit(request, [obj.pk])
+
+    def delete_model(self, request, obj) -> None:
+        line_id = obj.pk
+        super().delete_model(request, obj)
+        self._sync_after_commit(request, [line_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        line_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        self._sync_after_commit(request, line_ids)
+
+    def _sync_after_commit(self, request: HttpRequest, line_ids: list[int]) -> None:
+        transaction.on_commit(lambda: self._sync(request, line_ids), using=router.db_for_write(PhoneLine))
+
+    def _sync(self, request: HttpRequest, line_ids: list[int]) -> None:
+        if missing := livekit_server.missing_settings():
+            self.message_user(
+                request,
+                f"The phone line is saved but not live yet: LiveKit is not configured. Set {', '.join(missing)}, "
+                "then run manage.py sync_sip.",
+                messages.WARNING,
+            )
+            return
+        try:
+            done = sip.sync_lines(line_ids)
+        except sip.SYNC_ERRORS as exc:
+            self.message_user(
+                request,
+                f"The phone line is saved, but LiveKit was not updated. {sip.explain(exc)} Once that is fixed, run "
+                "manage.py sync_sip.",
+                messages.ERROR,
+            )
+            return
+        if done:
+            self.message_user(request, f"LiveKit is updated: {'; '.join(done)}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "LiveKit already had this phone line as it is.", messages.SUCCESS)

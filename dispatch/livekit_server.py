@@ -445,7 +445,9 @@ def _trunk_info(trunk: SipTrunk) -> api.SIPInboundTrunkInfo:
     )  # fmt: skip
 
 
-_RULE_KINDS = {"dispatch_rule_individual": "individual", "dispatch_rule_direct": "direct", "dispatch_rule_callee": "callee"}
+_RULE_KINDS = {
+    "dispatch_rule_individual": "individual", "dispatch_rule_direct": "direct", "dispatch_rule_callee": "callee",
+}  # fmt: skip
 
 
 def _rule(info: api.SIPDispatchRuleInfo) -> SipRule:

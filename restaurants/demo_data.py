@@ -423,3 +423,10 @@ RESTAURANTS = [
         "allergens_unconfirmed": ["Steamed barramundi"],
     },
 ]
+
+# The phone lines load_demo gives two of the restaurants: slug -> [(number callers dial, transfer number or "")].
+# Fictional numbers: the US 555-01xx range and Ofcom's 020 7946 0xxx.
+PHONE_LINES = {
+    "taqueria-la-paloma": [("+15105550100", "+15105550199")],
+    "the-copper-kettle": [("+442079460018", "")],
+}

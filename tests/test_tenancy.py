@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from dispatch.models import Call, UnansweredQuestion
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
-from restaurants.models import Allergen, DietaryTag, MenuItem, Restaurant, ServicePeriod
+from restaurants.models import Allergen, DietaryTag, MenuItem, PhoneLine, Restaurant, ServicePeriod
 from tests.conftest import make_restaurant
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def alfa(db) -> Restaurant:
     restaurant = make_restaurant(name="Trattoria Alfa", slug="alfa")
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
+    PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
     return restaurant
 
 
@@ -55,6 +56,7 @@ def beta(db) -> Restaurant:
         item.save()
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
+    PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
     staff_member("beta-staff", restaurant)
     return restaurant
 
@@ -73,6 +75,7 @@ ADMINS = {
     "menuitem": ("restaurants", lambda r: r.menu_items().get(name__endswith="Diavola")),
     "call": ("dispatch", lambda r: r.calls.get()),
     "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
+    "phoneline": ("restaurants", lambda r: r.phone_lines.get()),
 }
 
 
@@ -382,7 +385,7 @@ class TestStaffGroup:
 
         edit = {
             f"restaurants.{action}_{model}"
-            for model in ("serviceperiod", "specialday", "menusection", "menuitem")
+            for model in ("serviceperiod", "specialday", "menusection", "menuitem", "phoneline")
             for action in ("add", "change", "delete", "view")
         }
         assert granted == edit | {

@@ -6,8 +6,9 @@ a sold-out dish and unconfirmed allergen lists, and special days placed relative
 
 Idempotent: restaurants are keyed by slug and updated in place (and made active); each demo restaurant's
 service periods, special days, menu sections and dishes are replaced, so a second run leaves the same data
-(new row ids for the replaced rows). Other restaurants are left alone. Every row goes through full_clean()
-before it is saved, and the whole load is one transaction: on any error nothing changes.
+(new row ids for the replaced rows). Other restaurants are left alone. Two restaurants get a phone line each
+(demo_data.PHONE_LINES), keyed by number and updated in place; other phone lines are left alone. Every row goes
+through full_clean() before it is saved, and the whole load is one transaction: on any error nothing changes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from restaurants import demo_data
-from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
+from restaurants.models import (
+    Allergen, DietaryTag, MenuItem, MenuSection, PhoneLine, Restaurant, ServicePeriod, SpecialDay,
+)  # fmt: skip
 
 RESTAURANT_FIELDS = [
     "name", "cuisine", "description", "street_address", "city", "postal_code", "country", "phone",
@@ -105,11 +108,18 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"{slug}: no dish named {', '.join(sorted(missing))}")
 
+        numbers = []
+        for number, transfer_number in demo_data.PHONE_LINES.get(slug, []):
+            line = PhoneLine.objects.filter(number=number).first() or PhoneLine(number=number)
+            line.restaurant, line.transfer_number, line.is_active = restaurant, transfer_number, True
+            _save(line, f"{slug}: phone line {number}")
+            numbers.append(number)
+
         return (
             f"{restaurant.name} ({slug}): {restaurant.city}, {restaurant.time_zone}, {restaurant.language}, "
             f"{restaurant.currency}; {restaurant.service_periods.count()} service periods, "
             f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {dish_count} dishes "
-            f"({len(sold_out)} unavailable)"
+            f"({len(sold_out)} unavailable)" + (f"; phone {', '.join(numbers)}" if numbers else "")
         )
 
 
