@@ -36,11 +36,6 @@ TRUNK_METADATA = json.dumps({"managed_by": MANAGED_BY})
 NEW_TRUNK = "<new trunk>"
 
 
-def room_prefix(restaurant_id: int) -> str:
-    """The room name prefix of a restaurant's phone calls; LiveKit appends "_<caller>_<12 random characters>"."""
-    return f"restaurant-{restaurant_id}-call-"
-
-
 def job_metadata(restaurant_id: int) -> str:
     """The job metadata a phone call's agent gets: '{"restaurant_id": 3, "channel": "phone"}'."""
     return json.dumps({"restaurant_id": restaurant_id, "channel": "phone"})
@@ -82,7 +77,7 @@ def desired_rule(line: PhoneLine, trunk_id: str, rule_id: str = "") -> SipRule:
         metadata=json.dumps({"managed_by": MANAGED_BY, "phone_line": line.pk}),
         trunk_ids=(trunk_id,),
         numbers=(number,),
-        room_prefix=room_prefix(restaurant_id),
+        room_prefix=lk.phone_room_prefix(restaurant_id),
         agents=((settings.LIVEKIT_AGENT_NAME, job_metadata(restaurant_id)),),
     )
 

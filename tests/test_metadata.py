@@ -134,3 +134,9 @@ def test_the_right_key_with_any_value(raw):
 )
 def test_huge_numbers_and_deep_nesting(raw):
     parses_or_refuses(raw)
+
+
+def test_the_phone_dispatch_rules_metadata_names_a_phone_call():
+    from dispatch import sip
+
+    assert parse_job_metadata(sip.job_metadata(3)) == CallJob(3, "phone")

@@ -210,8 +210,9 @@ def test_end_call_says_goodbye_then_ends_the_call_for_everyone(restaurant, line)
 
 class TestTransfer:
     @pytest.fixture(autouse=True)
-    def twirp(self, livekit):
-        return livekit
+    def caller_in_livekit(self, livekit, restaurant):
+        """LiveKit knows the captured caller in the call's room (a transfer of anyone else is a 404)."""
+        livekit.sip_callers.add((sip.phone_room_name(restaurant.pk), sip.CALLER_IDENTITY))
 
     def test_the_caller_is_told_then_put_through(self, restaurant, line, livekit):
         job = run_phone_job(
