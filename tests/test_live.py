@@ -143,3 +143,37 @@ def test_a_real_model_uses_the_tools_for_facts(restaurant):
     price.expect.contains_function_call(name="find_menu_item")
     reply = price.expect.contains_message(role="assistant").event().item.text_content
     assert "9.50" in reply or "9,50" in reply or "nine" in reply.lower()
+
+
+@needs_livekit
+@pytest.mark.django_db
+def test_sync_sip_on_the_demo_data_creates_the_trunk_and_rules_then_changes_nothing(settings):
+    """On a real server with Redis (else skipped): the demo's two lines give one trunk and two rules; a second
+    run changes nothing; with the lines gone, a last run takes maitre's trunk and rules away again."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from dispatch import livekit_server
+    from restaurants.models import PhoneLine
+
+    try:
+        async_to_sync(livekit_server.list_sip_inbound_trunks)()
+    except livekit_server.SipNotConnected as exc:
+        pytest.skip(f"the LiveKit server at LIVEKIT_URL has no SIP: {exc}")
+    call_command("load_demo", stdout=StringIO())
+
+    def sync() -> str:
+        out = StringIO()
+        call_command("sync_sip", stdout=out)
+        return out.getvalue()
+
+    try:
+        first = sync()
+        assert "create trunk maitre for +15105550100, +442079460018" in first
+        assert first.count("create rule for") == 2
+        assert sync().strip() == "nothing to change"
+    finally:
+        PhoneLine.objects.all().delete()
+        last = sync()
+    assert "delete trunk" in last and last.count("delete rule") == 2
