@@ -82,7 +82,7 @@ def test_a_job_for_an_existing_restaurant_is_accepted_and_runs(start_worker, age
     agent_server.wait_job_status(job_id, "JS_RUNNING")
     # The job process read the committed restaurant from the test database. (It then fails to join the
     # room: the fake has no media server. What it reports after that is not this test's business.)
-    line = f"job {job_id}: room {offer.job.room.name}, restaurant {restaurant.pk} (Trattoria Test)"
+    line = f"job {job_id}: room {offer.job.room.name}, restaurant {restaurant.pk} (Trattoria Test), web call"
     [record] = worker.wait_records(line)
     assert record["job_id"] == job_id  # logged in the job process and forwarded by LiveKit to the worker
 
