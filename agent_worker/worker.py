@@ -130,10 +130,26 @@ async def wait_for_diner(room: rtc.Room, timeout: float) -> rtc.RemoteParticipan
         room.off("participant_connected", on_connected)
 
 
+# Seconds a doctor job stays at most, joining included: doctor deletes the room as soon as it lists the agent.
+DOCTOR_STAY = 10.0
+
+
 async def answer_doctor(ctx: JobContext) -> None:
-    """`manage.py doctor`'s job: join the room so doctor sees a worker took it, then leave; no models, no records."""
-    await ctx.connect()
-    logger.info("job %s: doctor check in room %s; leaving", ctx.job.id, ctx.job.room.name)
+    """`manage.py doctor`'s job: join the room so doctor sees a worker took it, and leave when doctor deletes the
+    room, or DOCTOR_STAY seconds after the job began; no models, no records. A room deleted before the join
+    completed ends the job quietly: doctor lists a participant as soon as it joins, before its media connects."""
+    room_name = ctx.job.room.name
+    gone = asyncio.Event()
+    ctx.room.on("disconnected", lambda *_: gone.set())
+    try:
+        async with asyncio.timeout(DOCTOR_STAY):
+            await ctx.connect()
+            logger.info("job %s: doctor check in room %s; leaving when doctor deletes it", ctx.job.id, room_name)
+            await gone.wait()
+    except rtc.ConnectError as exc:
+        logger.info("job %s: doctor check in room %s; the room closed while joining (%s)", ctx.job.id, room_name, exc)
+    except TimeoutError:
+        logger.info("job %s: doctor check in room %s; leaving after %s s", ctx.job.id, room_name, DOCTOR_STAY)
     ctx.shutdown(reason="doctor check")
 
 
