@@ -17,9 +17,10 @@ What it mirrors from the capture and from livekit-agents' `AgentServer._connecti
 
 Several workers may connect at once, each registered under its own worker id. A test offers a job to the
 worker that registered last (`offer_job`); `dispatch` does what the server does for a dispatch: offer the job
-to a worker registered under its agent_name that has room, the one running the fewest jobs first (LiveKit
-spreads jobs over the workers of one agent_name), and to the next one if it says it is not available; with no
-such worker the job is dropped (the real server logs "no workers with sufficient capacity" and says nothing).
+to a worker registered under its agent_name that is not full, the one running the fewest jobs first (then the
+one given the fewest so far: LiveKit spreads jobs over the workers of one agent_name), and to the next one if
+it says it is not available; with no such worker the job is dropped (the real server logs "no workers with
+sufficient capacity" and tells nobody).
 
 Anything else dialled on this host (the job's room connection at `/rtc`, say) gets a 404 and is recorded
 in `other_requests`: there is no media server here.
@@ -292,14 +293,14 @@ class FakeAgentServer:
 
     def dispatch(self, job: agent.Job, timeout: float = 10.0) -> None:
         """What the server does with a dispatch, from any thread, without waiting: offer `job` to the workers
-        registered under its agent_name that are not full, the one running the fewest jobs first, until one
-        takes it; if none does, the job is dropped (`dropped`)."""
+        registered under its agent_name that are not full, the one running the fewest jobs first (then the one
+        given the fewest so far), until one takes it; if none does, the job is dropped (`dropped`)."""
 
         async def run() -> None:
             candidates = sorted(
                 (c for c in self.workers if c.agent_name == job.agent_name
                  and c.status == agent.WorkerStatus.WS_AVAILABLE),
-                key=lambda c: len(c.running),
+                key=lambda c: (len(c.running), len(c.assigned)),
             )  # fmt: skip
             for conn in candidates:
                 job.state.worker_id = conn.worker_id
