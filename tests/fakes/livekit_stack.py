@@ -19,7 +19,6 @@ and shared/captures/agent-protocol.jsonl, on top of the two fakes it joins:
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import jwt
