@@ -208,10 +208,26 @@ async def wait_until_answered(room: rtc.Room, identity: str, timeout: float) -> 
         room.off("participant_attributes_changed", on_change)
 
 
+# Seconds a doctor job stays at most, joining included: doctor deletes the room as soon as it lists the agent.
+DOCTOR_STAY = 10.0
+
+
 async def answer_doctor(ctx: JobContext) -> None:
-    """`manage.py doctor`'s job: join the room so doctor sees a worker took it, then leave; no models, no records."""
-    await ctx.connect()
-    logger.info("job %s: doctor check in room %s; leaving", ctx.job.id, ctx.job.room.name)
+    """`manage.py doctor`'s job: join the room so doctor sees a worker took it, and leave when doctor deletes the
+    room, or DOCTOR_STAY seconds after the job began; no models, no records. A room deleted before the join
+    completed ends the job quietly: doctor lists a participant as soon as it joins, before its media connects."""
+    room_name = ctx.job.room.name
+    gone = asyncio.Event()
+    ctx.room.on("disconnected", lambda *_: gone.set())
+    try:
+        async with asyncio.timeout(DOCTOR_STAY):
+            await ctx.connect()
+            logger.info("job %s: doctor check in room %s; leaving when doctor deletes it", ctx.job.id, room_name)
+            await gone.wait()
+    except rtc.ConnectError as exc:
+        logger.info("job %s: doctor check in room %s; the room closed while joining (%s)", ctx.job.id, room_name, exc)
+    except TimeoutError:
+        logger.info("job %s: doctor check in room %s; leaving after %s s", ctx.job.id, room_name, DOCTOR_STAY)
     ctx.shutdown(reason="doctor check")
 
 
@@ -220,9 +236,9 @@ async def entrypoint(ctx: JobContext) -> None:
 
     Bad metadata or an unknown/inactive restaurant: one log line with the job id and the raw metadata
     (truncated), then the job ends cleanly without joining the room. A phone call (channel "phone"): see
-    answer_phone; the greeting is said as soon as LiveKit's SIP bridge has answered the line. A diner who has not joined within
-    AGENT_NO_SHOW_TIMEOUT seconds: the job ends (the room is deleted), no model is used. A call that reaches
-    AGENT_MAX_CALL_DURATION seconds: the agent says goodbye and ends it. The call's record (dispatch.Call)
+    answer_phone; the greeting is said as soon as LiveKit's SIP bridge has answered the line. A web diner who
+    has not joined within AGENT_NO_SHOW_TIMEOUT seconds: the job ends (the room is deleted), no model is used.
+    A call that reaches AGENT_MAX_CALL_DURATION seconds: the agent says goodbye and ends it. The call's record (dispatch.Call)
     gets the agent's and the diner's join times and how the call ended.
     """
     from django.conf import settings

@@ -51,6 +51,8 @@ if _proxy_ssl_header:
     if not (re.fullmatch(r"[A-Za-z0-9-]+", _name.strip()) and _value.strip()):
         raise ImproperlyConfigured('SECURE_PROXY_SSL_HEADER is a header line such as "X-Forwarded-Proto: https".')
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+# A load balancer probes /healthz over plain HTTP: answer it there rather than redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # security.W021 asks for HSTS preload, which SECURE_HSTS_PRELOAD leaves to the deployment (see above).
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
@@ -156,7 +158,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` puts the files WhiteNoise serves (Procfile: `web` collects before it starts).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # livekit-client from npm (package.json + package-lock.json); never copied into git.

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
+
 admin.site.site_header = "maitre: restaurants, hours and menus"
 admin.site.site_title = "maitre admin"
 admin.site.enable_nav_sidebar = False  # the dish list needs the width more than a second menu
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("dispatch.urls")),
     path("staff/", include("dispatch.staff_urls")),
