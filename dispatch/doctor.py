@@ -22,7 +22,7 @@ from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core import checks
 from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 
 from . import livekit_server
 
@@ -63,16 +63,20 @@ def check_database() -> CheckResult:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        loader = MigrationLoader(connection)
+        # Every migration not recorded as applied, not only what `migrate` would run next: a row deleted from
+        # django_migrations under a later migration counts too.
+        unapplied = sorted(set(loader.graph.nodes) - set(loader.applied_migrations))
     except DatabaseError as exc:
         where = _database_name()
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CheckResult("database", False, f"the database {where} does not answer ({first_line}): start it or "
                                               "fix DATABASE_URL")  # fmt: skip
-    if plan:
-        names = ", ".join(f"{m.app_label}.{m.name}" for m, _backwards in plan[:5]) + (", ..." if len(plan) > 5 else "")
-        return CheckResult("database", False, f"{len(plan)} migration(s) not applied ({names}): run `manage.py migrate`")
+    if unapplied:
+        names = ", ".join(f"{app}.{name}" for app, name in unapplied[:5]) + (", ..." if len(unapplied) > 5 else "")
+        return CheckResult(
+            "database", False, f"{len(unapplied)} migration(s) not applied ({names}): run `manage.py migrate`"
+        )
     return CheckResult("database", True)
 
 

@@ -38,8 +38,8 @@ class _Twirp(FakeLiveKitServer):
         self.stack = stack
 
     def _methods(self):
-        room_list = lambda video, _request: bool(video.get("roomList"))  # noqa: E731
-        room_admin = lambda video, request: bool(video.get("roomAdmin")) and video.get("room") == request.room  # noqa: E731
+        room_list = lambda video, _request, _sip: bool(video.get("roomList"))  # noqa: E731
+        room_admin = lambda video, request, _sip: bool(video.get("roomAdmin")) and video.get("room") == request.room  # noqa: E731
         return super()._methods() | {
             ("livekit.RoomService", "ListRooms"): (room.ListRoomsRequest, room_list, self._list_rooms),
             ("livekit.RoomService", "ListParticipants"): (
