@@ -3,7 +3,9 @@
 Job processes are forkserver children in which Django is not set up: `prewarm` runs `django.setup()`
 first thing in each of them. This module is imported by those children before that (they unpickle
 `entrypoint` by reference), so it must not import Django models or settings at import time; agent.py and
-answers.py, which do, are imported inside the functions.
+answers.py, which do, are imported inside the functions. Nor does it import the model plugins: the
+forkserver preloads them (agent_worker.preload) and the worker's main process, which runs no session, is
+spared their ~0.5 s of imports.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import django
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, CloseEvent, CloseReason, JobContext, JobProcess, room_io
 from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
-# Imported here, in the worker's main process, so the plugins register and the forkserver preloads them.
-from livekit.plugins import openai, silero
 
 from .db import run_orm
+from .forkserver import PRELOAD_MODULES, skip_unused_models
 from .metadata import DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
 
 logger = logging.getLogger("maitre.agent")
@@ -46,6 +47,7 @@ def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it takes a job: Django, the VAD model, the model clients."""
     setup_django()  # done in the forkserver already (agent_worker.preload): here for spawn-based platforms
     from django.conf import settings
+    from livekit.plugins import openai, silero  # preloaded by the forkserver, not needed by the main process
 
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=0.3)
     # Building the clients costs ~0.2 s of loop time (SSL context): do it here, not per job.
@@ -55,12 +57,13 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["tts"] = openai.TTS(model=settings.AGENT_TTS_MODEL, voice=settings.AGENT_TTS_VOICE, **client)
 
 
-def build_stt(client: dict) -> openai.STT:
+def build_stt(client: dict):
     """The speech-to-text client: streaming over OpenAI's realtime websocket when AGENT_REALTIME_STT is on
     (the transcript is final AGENT_REALTIME_STT_SILENCE seconds after the diner's voice ends, while the turn
     is still being confirmed), else the upload of each utterance to /audio/transcriptions once the VAD has
     heard it end. The server's VAD only closes transcripts: turns are the local VAD's (turn_taking.py)."""
     from django.conf import settings
+    from livekit.plugins import openai
 
     if not settings.AGENT_REALTIME_STT:
         return openai.STT(model=settings.AGENT_STT_MODEL, **client)
@@ -247,6 +250,7 @@ def build_server(*, agent_name: str) -> AgentServer:
     """
     from django.conf import settings
 
+    skip_unused_models()
     server = AgentServer(
         ws_url=settings.LIVEKIT_URL,
         api_key=settings.LIVEKIT_API_KEY,
@@ -260,7 +264,7 @@ def build_server(*, agent_name: str) -> AgentServer:
         # 1/num_idle_processes of this threshold, so keep at least two warm processes for bursts of calls.)
         load_threshold=1.0,
         setup_fnc=prewarm,
-        preload_modules=["agent_worker.preload"],
+        preload_modules=PRELOAD_MODULES,
         # A finished job writes its last call records before its process goes (see records.py).
         shutdown_process_timeout=settings.AGENT_RECORD_DRAIN_TIMEOUT + 10,
     )

@@ -48,6 +48,9 @@ QUESTIONS = {  # type -> (what the diner says, keyword for the scripted model, t
     "address": ("What is your address?", "address", "get_address", {}, "Address and phone"),
     "menu": ("How much is the margherita?", "margherita", "find_menu_item", {"name": "margherita"}, None),
 }
+# Seeds of tests.fakes.voice.speech whose 1.0 s Silero hears as one stretch of speech from start to end (some
+# others it hears end early, which would split the turn: an artefact of the synthetic voice, not a diner).
+VOICES = (0, 1, 3, 4, 6, 8, 9, 10)
 PRESETS = {
     "before": dict(realtime_stt=False, facts=False, old_turns=True, greeting_cache=False),
     "stt": dict(realtime_stt=True, facts=False, old_turns=True, greeting_cache=False),
@@ -121,7 +124,7 @@ async def run(args, restaurant_id: int) -> None:
     for i, kind in enumerate(order):
         text = QUESTIONS[kind][0]
         realtime.transcripts[:], fake.transcript = [text], text
-        voice_end = await mic.say(speech(1.0, seed=i % 7))
+        voice_end = await mic.say(speech(1.0, seed=VOICES[i % len(VOICES)]))
         heard = len(speaker.first_frames)
         for _ in range(60):  # up to 6 s for the answer
             await asyncio.sleep(0.1)

@@ -111,11 +111,12 @@ class Microphone(io.AudioInput):
 
 class Loudspeaker(io.AudioOutput):
     """Plays each segment at once (no real-time pacing). `first_frames` holds the time.time() at which each
-    segment's first frame arrived."""
+    segment's first frame arrived, `played` each finished segment's seconds of audio."""
 
     def __init__(self) -> None:
         super().__init__(label="Scripted loudspeaker", capabilities=io.AudioOutputCapabilities(pause=False))
         self.first_frames: list[float] = []
+        self.played: list[float] = []
         self._pushed = 0.0
         self.arrived = asyncio.Event()
 
@@ -131,6 +132,7 @@ class Loudspeaker(io.AudioOutput):
         super().flush()
         if self._pushed:
             pushed, self._pushed = self._pushed, 0.0
+            self.played.append(pushed)
             asyncio.get_running_loop().call_soon(
                 lambda: self.on_playback_finished(playback_position=pushed, interrupted=False)
             )
