@@ -19,15 +19,19 @@ class TurnProfile:
     """Seconds, counted from the end of the diner's voice."""
 
     vad_silence: float  # silence after which Silero VAD says the speech ended
-    min_delay: float  # the shortest wait before the turn counts as finished (LiveKit's endpointing min_delay)
+    min_delay: float  # the shortest wait before the turn counts as finished: TurnTaking.endpointing_delay
     max_delay: float  # the longest
     preemptive_tts: bool  # synthesise the prepared reply before the turn is confirmed
 
 
+# With streaming transcription the transcript of a pause's first half is final 0.25 s into the pause: with the
+# VAD ending speech after 0.3 s of silence, a diner pausing 0.3 s mid-sentence heard the agent start answering
+# in 2 of 6 tries (bench/turns.py --pauses). Balanced waits 0.45 s of silence, which costs no latency: the
+# reply's audio (transcript 0.25 s + LLM + TTS first byte, about 0.75 s) comes later than that anyway.
 PROFILES = {
     "quick": TurnProfile(vad_silence=0.25, min_delay=0.1, max_delay=1.5, preemptive_tts=True),
-    "balanced": TurnProfile(vad_silence=0.3, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
-    "patient": TurnProfile(vad_silence=0.45, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
+    "balanced": TurnProfile(vad_silence=0.45, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
+    "patient": TurnProfile(vad_silence=0.6, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
 }
 
 
