@@ -24,14 +24,16 @@ class TurnProfile:
     preemptive_tts: bool  # synthesise the prepared reply before the turn is confirmed
 
 
-# With streaming transcription the transcript of a pause's first half is final 0.25 s into the pause: with the
-# VAD ending speech after 0.3 s of silence, a diner pausing 0.3 s mid-sentence heard the agent start answering
-# in 2 of 6 tries (bench/turns.py --pauses). Balanced waits 0.45 s of silence, which costs no latency: the
-# reply's audio (transcript 0.25 s + LLM + TTS first byte, about 0.75 s) comes later than that anyway.
+# With streaming transcription the transcript of a pause's first half is final 0.25 s into the pause. A diner
+# pausing 0.3 s mid-sentence is heard silent for longer when their voice comes back softly (Silero may notice
+# it 0.3-0.4 s late), so with the VAD ending speech after 0.3 s of silence the agent started answering
+# the first half in 2 of 6 tries (bench/turns.py --pauses). Balanced waits 0.6 s of silence (LiveKit's own
+# default is 0.55 s), which costs these questions no latency: the reply's audio (transcript 0.25 s + LLM
+# + TTS first byte, about 0.75 s) is ready later than that anyway; it is prepared meanwhile.
 PROFILES = {
     "quick": TurnProfile(vad_silence=0.25, min_delay=0.1, max_delay=1.5, preemptive_tts=True),
-    "balanced": TurnProfile(vad_silence=0.45, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
-    "patient": TurnProfile(vad_silence=0.6, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
+    "balanced": TurnProfile(vad_silence=0.6, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
+    "patient": TurnProfile(vad_silence=0.8, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
 }
 
 
