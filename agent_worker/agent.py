@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from livekit.agents import Agent, RunContext, ToolError, function_tool
+from django.conf import settings
+from livekit.agents import Agent, ModelSettings, RunContext, ToolError, function_tool, llm
 from livekit.agents.beta.tools import EndCallTool
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
@@ -22,7 +23,7 @@ from dispatch import livekit_server
 from dispatch.models import Call
 from restaurants.models import DietaryTag
 
-from . import answers
+from . import answers, turn_facts
 from .answers import RestaurantProfile
 from .db import run_orm
 from .records import CallRecord
@@ -115,10 +116,14 @@ Speak {language_name(p.language)} ({p.language}). If the diner speaks another la
   allergens or availability: find_menu_item.
 - A question about the restaurant that no tool answers (parking, reservations, a dish not on the menu):
   record_unanswered_question, so that the staff see it.
-- Call the tool every time a fact is asked for: staff change the data during the day.
+- Call the tool every time a fact is asked for: staff change the data during the day. Exception: a message
+  headed "{turn_facts.HEADER}" comes with each of the diner's questions; answer from it whether the
+  restaurant is open now, today's and the weekly opening hours, and the address and phone number, without
+  calling a tool for those.
 
 # Guardrails
-- Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools said.
+- Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools (or
+  the facts message) said.
 - If the tools do not answer a question about the restaurant, say plainly that you do not know and that the
   diner can {contact}; note it for the staff with record_unanswered_question.
 - Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
@@ -185,6 +190,16 @@ class RestaurantAgent(Agent):
         self.profile = profile
         self.record = record or CallRecord(room_name="")
         self.contact = how_to_reach_staff(profile, caller)
+
+    async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
+        """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
+        right before it is sent, so hours and address need no tool round trip. Done here rather than in
+        on_user_turn_completed: a change made there discards the reply LiveKit started preemptively while
+        the turn was still being confirmed; a request started here carries its own facts."""
+        if settings.AGENT_TURN_FACTS and (facts := await run_orm(turn_facts.facts_now, self.profile.id)):
+            chat_ctx = turn_facts.with_facts(chat_ctx, facts)
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
 
     @function_tool
     async def get_opening_hours(self) -> str:

@@ -59,7 +59,7 @@ class RestaurantProfile:
     time_zone: str
     greeting: str
     voice: str
-    turn_end_delay: float
+    turn_taking: str  # a TurnTaking value: agent_worker.turn_taking says what it means for the session
     house_rules: str
     dish_names: tuple[str, ...]
 
@@ -77,7 +77,7 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         time_zone=r.time_zone,
         greeting=r.spoken_greeting,
         voice=r.tts_voice or settings.AGENT_TTS_VOICE,
-        turn_end_delay=TurnTaking(r.turn_taking).endpointing_delay,
+        turn_taking=TurnTaking(r.turn_taking).value,
         house_rules=r.agent_instructions,
         dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),
     )

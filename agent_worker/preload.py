@@ -8,4 +8,6 @@ from .worker import setup_django
 
 setup_django()
 
+from livekit.plugins import openai, silero  # noqa: E402, F401  (the model clients prewarm builds)
+
 from . import agent  # noqa: E402, F401  (the models, the tools and what they answer)

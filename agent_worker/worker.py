@@ -3,7 +3,9 @@
 Job processes are forkserver children in which Django is not set up: `prewarm` runs `django.setup()`
 first thing in each of them. This module is imported by those children before that (they unpickle
 `entrypoint` by reference), so it must not import Django models or settings at import time; agent.py and
-answers.py, which do, are imported inside the functions.
+answers.py, which do, are imported inside the functions. Nor does it import the model plugins: the
+forkserver preloads them (agent_worker.preload) and the worker's main process, which runs no session, is
+spared their ~0.5 s of imports.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import django
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, CloseEvent, CloseReason, JobContext, JobProcess, room_io
 from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
-# Imported here, in the worker's main process, so the plugins register and the forkserver preloads them.
-from livekit.plugins import openai, silero
 
 from .db import run_orm
+from .forkserver import PRELOAD_MODULES, skip_unused_models
 from .metadata import DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
 
 logger = logging.getLogger("maitre.agent")
@@ -47,13 +48,39 @@ def prewarm(proc: JobProcess) -> None:
     """Runs once in each job process before it takes a job: Django, the VAD model, the model clients."""
     setup_django()  # done in the forkserver already (agent_worker.preload): here for spawn-based platforms
     from django.conf import settings
+    from livekit.plugins import openai, silero  # preloaded by the forkserver, not needed by the main process
 
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=0.3)
     # Building the clients costs ~0.2 s of loop time (SSL context): do it here, not per job.
     client = {"api_key": settings.OPENAI_API_KEY, "base_url": settings.OPENAI_BASE_URL or None}
     proc.userdata["llm"] = openai.LLM(model=settings.AGENT_LLM_MODEL, **client)
-    proc.userdata["stt"] = openai.STT(model=settings.AGENT_STT_MODEL, **client)
+    proc.userdata["stt"] = build_stt(client)
     proc.userdata["tts"] = openai.TTS(model=settings.AGENT_TTS_MODEL, voice=settings.AGENT_TTS_VOICE, **client)
+
+
+def build_stt(client: dict):
+    """The speech-to-text client: streaming over OpenAI's realtime websocket when AGENT_REALTIME_STT is on
+    (the transcript is final AGENT_REALTIME_STT_SILENCE seconds after the diner's voice ends, while the turn
+    is still being confirmed), else the upload of each utterance to /audio/transcriptions once the VAD has
+    heard it end. The server's VAD only closes transcripts: turns are the local VAD's (turn_taking.py)."""
+    from django.conf import settings
+    from livekit.plugins import openai
+
+    if not settings.AGENT_REALTIME_STT:
+        return openai.STT(model=settings.AGENT_STT_MODEL, **client)
+    silence_ms = round(settings.AGENT_REALTIME_STT_SILENCE * 1000)
+    turn_detection = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": silence_ms}
+    return openai.STT(model=settings.AGENT_STT_MODEL, use_realtime=True, turn_detection=turn_detection, **client)
+
+
+def tts_instructions(tts_model: str, language: str) -> str | None:
+    """How the agent is asked to speak: an accent for `language`; None for OpenAI's older TTS models, which
+    take no instructions."""
+    from .agent import language_name
+
+    if tts_model in ("tts-1", "tts-1-hd"):
+        return None
+    return f"Speak {language_name(language)} as a warm, brisk restaurant host."
 
 
 def job_metadata(ctx: JobContext) -> str:
@@ -67,9 +94,10 @@ def build_session(userdata: dict, profile) -> AgentSession:
     """An AgentSession from the process's prewarmed models, tuned for `profile`'s language and voice.
 
     Without "stt"/"tts" in `userdata` the session is text only (diners type; the agent answers in text).
-    Turn detection and interruptions use the local VAD: no hidden calls to outside services.
+    Turn detection and interruptions use the local VAD (no hidden calls to outside services), with the
+    waits of the restaurant's turn-taking choice (turn_taking.py).
     """
-    from .agent import language_name
+    from .turn_taking import turn_handling, turn_profile
 
     stt, tts = userdata.get("stt"), userdata.get("tts")
     if stt is not None:
@@ -79,23 +107,14 @@ def build_session(userdata: dict, profile) -> AgentSession:
     if tts is not None:
         # A job process serves one job, so changing the process's client changes this session only.
         tts.update_options(voice=profile.voice)
-        if tts.model not in ("tts-1", "tts-1-hd"):  # OpenAI's older voices take no instructions
-            accent = f"Speak {language_name(profile.language)} as a warm, brisk restaurant host."
+        if accent := tts_instructions(tts.model, profile.language):
             tts.update_options(instructions=accent)
     vad = userdata.get("vad")
     if vad is None:
         return AgentSession(llm=userdata["llm"], stt=stt, tts=tts, vad=None)
-    return AgentSession(
-        llm=userdata["llm"],
-        stt=stt,
-        tts=tts,
-        vad=vad,
-        turn_handling={
-            "turn_detection": "vad",
-            "endpointing": {"min_delay": profile.turn_end_delay},
-            "interruption": {"mode": "vad"},
-        },
-    )
+    turns = turn_profile(profile.turn_taking)
+    vad.update_options(min_silence_duration=turns.vad_silence)  # the process's VAD serves this one session
+    return AgentSession(llm=userdata["llm"], stt=stt, tts=tts, vad=vad, turn_handling=turn_handling(turns))
 
 
 # Said when a call reaches AGENT_MAX_CALL_DURATION, before the agent hangs up.
@@ -248,6 +267,7 @@ async def entrypoint(ctx: JobContext) -> None:
 
     from . import answers
     from .agent import PhoneAgent, RestaurantAgent
+    from .greeting import Greeting
     from .records import CallRecord
 
     raw = job_metadata(ctx)
@@ -282,6 +302,12 @@ async def entrypoint(ctx: JobContext) -> None:
             }.get(event.reason, Call.EndReason.AGENT_ENDED)
 
     record.follow(session)
+    # Look the greeting's audio up (or render it) now, while the room is joined and the diner connects.
+    greeting = None
+    if session.tts is not None and settings.AGENT_GREETING_CACHE:
+        instructions = tts_instructions(session.tts.model, profile.language)
+        greeting = Greeting.prepare(session.tts, profile.greeting, voice=profile.voice, instructions=instructions)
+        ctx.add_shutdown_callback(greeting.aclose)
     audio = "stt" in ctx.proc.userdata
     await session.start(
         agent=PhoneAgent(profile, record, caller) if caller else RestaurantAgent(profile, record),
@@ -304,7 +330,10 @@ async def entrypoint(ctx: JobContext) -> None:
             session.shutdown(drain=False)
             return
         record.diner_joined()
-    session.say(profile.greeting)
+    if greeting is not None:
+        greeting.say(session)
+    else:
+        session.say(profile.greeting)
 
     async def end_at_time_limit() -> None:
         await asyncio.sleep(settings.AGENT_MAX_CALL_DURATION)
@@ -324,6 +353,7 @@ def build_server(*, agent_name: str) -> AgentServer:
     """
     from django.conf import settings
 
+    skip_unused_models()
     server = AgentServer(
         ws_url=settings.LIVEKIT_URL,
         api_key=settings.LIVEKIT_API_KEY,
@@ -337,7 +367,7 @@ def build_server(*, agent_name: str) -> AgentServer:
         # 1/num_idle_processes of this threshold, so keep at least two warm processes for bursts of calls.)
         load_threshold=1.0,
         setup_fnc=prewarm,
-        preload_modules=["agent_worker.preload"],
+        preload_modules=PRELOAD_MODULES,
         # A finished job writes its last call records before its process goes (see records.py).
         shutdown_process_timeout=settings.AGENT_RECORD_DRAIN_TIMEOUT + 10,
     )

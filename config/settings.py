@@ -247,9 +247,20 @@ AGENT_STT_MODEL = env.str("AGENT_STT_MODEL", default="gpt-4o-mini-transcribe")
 AGENT_TTS_MODEL = env.str("AGENT_TTS_MODEL", default="gpt-4o-mini-tts")
 # Used when a restaurant sets no voice of its own.
 AGENT_TTS_VOICE = env.str("AGENT_TTS_VOICE", default="alloy")
+# Speed levers (bench/turns.py measures each). Streaming transcription over OpenAI's realtime websocket
+# (`<OPENAI_BASE_URL>/realtime?intent=transcription`): off for servers that only have /audio/transcriptions.
+AGENT_REALTIME_STT = env.bool("AGENT_REALTIME_STT", default=True)
+# Silence (seconds) after which the realtime server closes a transcript: it adds straight to each turn.
+AGENT_REALTIME_STT_SILENCE = env.float("AGENT_REALTIME_STT_SILENCE", default=0.2)
+# Each model request carries the hours, open-now and address, computed from the database right before it.
+AGENT_TURN_FACTS = env.bool("AGENT_TURN_FACTS", default=True)
+# Each greeting is synthesised once per (text, voice, TTS model) and its audio kept in the cache.
+AGENT_GREETING_CACHE = env.bool("AGENT_GREETING_CACHE", default=True)
 
 if LIVEKIT_TOKEN_TTL <= 0 or LIVEKIT_TOKEN_TTL > 60 * 60:
     raise ImproperlyConfigured("LIVEKIT_TOKEN_TTL is in seconds and must be between 1 and 3600.")
+if not 0.1 <= AGENT_REALTIME_STT_SILENCE <= 2:
+    raise ImproperlyConfigured("AGENT_REALTIME_STT_SILENCE is in seconds, from 0.1 to 2.")
 if AGENT_MAX_JOBS < 1:
     raise ImproperlyConfigured("AGENT_MAX_JOBS must be at least 1.")
 for _name in ("LIVEKIT_ROOM_EMPTY_TIMEOUT", "LIVEKIT_ROOM_DEPARTURE_TIMEOUT", "AGENT_JOIN_TIMEOUT",

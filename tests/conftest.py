@@ -14,6 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+# LiveKit's plugins register on import and refuse to unless on the main thread. A job process has them from
+# the forkserver's preload (agent_worker.preload); here tests call prewarm from async_to_sync's thread, so
+# import them now, on the main thread, as the forkserver does.
+from livekit.plugins import openai, silero  # noqa: F401
+
 from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod
 from tests.fakes.twirp import FakeLiveKitServer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from calendar import TUESDAY
 
 import pytest
@@ -110,3 +111,49 @@ def test_the_model_gets_the_six_tools_and_the_restaurants_rules(clock, restauran
     today = clock.today
     assert f"local time, Europe/Rome; when this call started it was {today:%A} {today} there" in instructions
     assert result.expect[-1].event().item.text_content == FALLBACK
+
+
+@pinned(MONDAY_NIGHT_UTC)  # closed at 00:30 in Rome; the edit below opens it until 02:00
+def test_open_now_is_answered_from_facts_read_when_asked_and_an_admin_edit_shows_on_the_next_turn(clock, restaurant):
+    from agent_worker import turn_facts
+    from agent_worker.db import run_orm
+    from restaurants.models import ServicePeriod
+
+    model = ScriptedLLM(Rule("open now", "check_open", {}, fact=turn_facts.OPEN_NOW))
+
+    async def main():
+        async with model, AgentSession(llm=model) as session:
+            await session.start(RestaurantAgent(await _profile(restaurant.pk)))
+            first = await session.run(user_input="Are you open now?")
+            await run_orm(lambda: ServicePeriod.objects.create(
+                restaurant=restaurant, weekday=clock.today.weekday(), opens=dt.time(0), closes=dt.time(2),
+                label="Night owls",
+            ))  # fmt: skip
+            second = await session.run(user_input="Sorry, are you open now?")
+            return first, second
+
+    first, second = async_to_sync(main)()
+
+    # No tool round trip: the model found the answer in the request's facts, read from the database.
+    assert first.expect.next_event().is_message(role="assistant").event().item.text_content == clock.now_answer
+    first.expect.no_more_events()
+    reply = second.expect.next_event().is_message(role="assistant").event().item.text_content
+    assert reply == "Open now (Tuesday 2026-06-09, 00:30), until 02:00."
+    second.expect.no_more_events()
+    facts = [m.text_content for m in model.requests[-1]["chat_ctx"].items if m.type == "message" and m.role == "system"]
+    assert facts[-1].startswith(turn_facts.HEADER)
+    assert "Via dei Coronari 12, 00186 Roma, Italy. Phone: +390612345678." in facts[-1]
+    assert clock.now_answer not in facts[-1]  # only this moment's facts: the first turn's are not carried on
+
+
+def test_menu_questions_still_go_to_the_tools_and_facts_can_be_switched_off(restaurant, settings):
+    from agent_worker import turn_facts
+
+    settings.AGENT_TURN_FACTS = False
+    model = ScriptedLLM(Rule("address", "get_address", {}, fact=turn_facts.ADDRESS), Rule("vegan", "get_menu", {"dietary_need": "vegan"}))
+
+    address, vegan = converse(restaurant, model, "What is your address?", "What's vegan?")
+
+    address.expect.next_event().is_function_call(name="get_address")
+    vegan.expect.next_event().is_function_call(name="get_menu")
+    assert not any(turn_facts.HEADER in r["instructions"].replace(f'"{turn_facts.HEADER}"', "") for r in model.requests)

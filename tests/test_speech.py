@@ -6,8 +6,10 @@ prewarm() and build_session() run for real; the OpenAI audio endpoints are a con
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
 from livekit import rtc
@@ -108,3 +110,92 @@ def test_turns_end_after_the_restaurants_chosen_pause_detected_locally(restauran
     assert turns["turn_detection"] == "vad"  # Silero in this process: no cloud turn detector
     assert turns["interruption"]["mode"] == "vad"
     assert turns["endpointing"]["min_delay"] == delay
+
+
+def realtime_transcription(restaurant, settings, audio, transcripts: list[str]):
+    """prewarm a job process with streaming transcription on, build the restaurant's session, and stream
+    `audio` (PCM16 at tests.fakes.voice.SAMPLE_RATE, then a second of silence) through its STT to the
+    realtime fake. Returns (the fake, the final transcripts the STT reported)."""
+    from livekit.agents import stt
+
+    from tests.fakes.jobs import job_http_session
+    from tests.fakes.openai_realtime import FakeOpenAIRealtime
+    from tests.fakes.voice import FRAME, SAMPLE_RATE, silence
+
+    async def main():
+        fake = FakeOpenAIRealtime(api_key=API_KEY)
+        fake.transcripts[:] = transcripts
+        audio_fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", realtime=fake)
+        settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await audio_fake.start(), API_KEY
+        settings.AGENT_REALTIME_STT = True
+        proc = SimpleNamespace(userdata={})
+        finals: list[str] = []
+        try:
+            async with job_http_session():
+                prewarm(proc)
+                session = build_session(proc.userdata, await run_orm(load_profile, restaurant.pk))
+                stream = session.stt.stream()
+                samples = np.concatenate([audio, silence(1.0)])
+                for i in range(0, len(samples), FRAME):
+                    stream.push_frame(rtc.AudioFrame(samples[i : i + FRAME].tobytes(), SAMPLE_RATE, 1, FRAME))
+                async with asyncio.timeout(10):
+                    async for event in stream:
+                        if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+                            finals.append(event.alternatives[0].text)
+                        if len(finals) == len(transcripts):
+                            break
+                await stream.aclose()
+                for name in ("llm", "stt", "tts"):
+                    await proc.userdata[name].aclose()
+        finally:
+            await audio_fake.stop()
+        return fake, finals
+
+    return async_to_sync(main)()
+
+
+def test_streaming_transcription_hears_the_diner_in_the_restaurants_language(restaurant, settings):
+    from tests.fakes.voice import speech
+
+    restaurant.language = "it-IT"
+    restaurant.save()
+
+    fake, finals = realtime_transcription(restaurant, settings, speech(0.8), ["Siete aperti stasera?"])
+
+    assert finals == ["Siete aperti stasera?"]
+    [connection] = fake.connections
+    assert connection["query"] == {"intent": "transcription", "model": settings.AGENT_STT_MODEL}
+    session = connection["updates"][-1]["session"]["audio"]["input"]
+    assert session["transcription"]["language"] == "it"
+    assert session["transcription"]["prompt"].startswith("A diner calls Trattoria Test. Dishes: ")
+    assert "Carciofi alla giudia" in session["transcription"]["prompt"]
+    # The server's silence before it closes a transcript is ours to choose: it adds to every turn.
+    assert session["turn_detection"]["silence_duration_ms"] == 200
+    assert fake.appended_seconds > 1.5  # the audio was streamed, not uploaded
+
+
+def test_a_diner_who_pauses_gets_each_part_transcribed_in_order(restaurant, settings):
+    from tests.fakes.voice import silence, speech
+
+    audio = np.concatenate([speech(0.6, seed=1), silence(0.5), speech(0.6, seed=2)])
+
+    _, finals = realtime_transcription(restaurant, settings, audio, ["Are you open", "on Sunday evening?"])
+
+    assert finals == ["Are you open", "on Sunday evening?"]
+
+
+def test_without_streaming_transcription_each_utterance_is_uploaded(restaurant, settings):
+    settings.AGENT_REALTIME_STT = False
+
+    fake, session, heard, _ = voice_session(restaurant, settings, "Hello?", "Hello!")
+
+    assert heard == "Hello?"
+    assert not session.stt.capabilities.streaming
+    assert len(fake.transcriptions) == 1
+
+
+def test_replies_are_prepared_while_the_turn_is_confirmed(restaurant, settings):
+    _, session, _, _ = voice_session(restaurant, settings, "Hello?", "Hello!")
+
+    preemptive = session.options.turn_handling["preemptive_generation"]
+    assert preemptive["enabled"] and preemptive["preemptive_tts"]

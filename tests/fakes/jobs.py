@@ -20,3 +20,11 @@ def named_room(name: str) -> rtc.Room:
 def job_context(*, job_id: str, metadata: str, room_name: str) -> AbstractContextManager[JobContext]:
     """The fake job context of job `job_id` with `metadata`, in a room called `room_name`."""
     return fake_job_context(job_id=job_id, job_metadata=metadata, room=named_room(room_name))
+
+
+def job_http_session():
+    """What a job process has around its entrypoint: LiveKit's per-job aiohttp session, which plugins'
+    websockets (the realtime transcription stream) use. `async with job_http_session(): ...`"""
+    from livekit.agents.utils import http_context
+
+    return http_context.open()

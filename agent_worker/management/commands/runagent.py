@@ -38,6 +38,11 @@ class Command(BaseCommand):
         super().run_from_argv(argv[:3] + ours)
 
     def handle(self, *args, mode: str, restaurant: str | None, **options) -> None:
+        if mode in ("start", "dev"):
+            # Before the imports below: the job processes' forkserver imports at the same time (forkserver.py).
+            from agent_worker import forkserver
+
+            forkserver.start_early()
         from agent_worker.worker import CONSOLE_METADATA_ENV, build_server
 
         override = os.environ.get("LIVEKIT_AGENT_NAME_OVERRIDE")
@@ -62,6 +67,9 @@ class Command(BaseCommand):
             os.environ[CONSOLE_METADATA_ENV] = json.dumps({"restaurant_id": self._console_restaurant(restaurant)})
 
         from livekit.agents import cli
+
+        if mode in ("console", "download-files"):  # these run the plugins in this process
+            from livekit.plugins import openai, silero  # noqa: F401
 
         server = build_server(agent_name=settings.LIVEKIT_AGENT_NAME)
         # LiveKit's CLI logs through the root logger, as JSON under `start`, with the job id on every record

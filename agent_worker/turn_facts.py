@@ -1,0 +1,47 @@
+"""The facts diners ask most, computed from the database each time the model is asked, so that it can answer
+"are you open?", "until when?", "what are your hours?" and "where are you?" without a tool round trip.
+
+The text comes from the very functions the tools return (answers.open_status, answers.opening_hours,
+answers.address), so a fact in the context and a tool's answer cannot disagree. Synchronous ORM code: run it
+through `db.run_orm`. About ten small queries (the restaurant, its weekly periods and special days).
+"""
+
+from __future__ import annotations
+
+from livekit.agents import ToolError, llm
+
+from . import answers
+
+HEADER = "Facts from the restaurant's database, computed just now"
+# The labels of the lines under HEADER, in order.
+OPEN_NOW, TODAY, WEEK, ADDRESS = "Open now?", "Today's hours", "Opening hours", "Address and phone"
+
+
+def facts_now(restaurant_id: int) -> str | None:
+    """The facts message for restaurant `restaurant_id` at this moment (its local time), one line per fact:
+    open or closed now and until when or the next opening, today's hours, the weekly hours with special days
+    in the next two weeks, the address and phone. None if the restaurant is gone or inactive (the tools then
+    say they cannot look it up)."""
+    try:
+        lines = {
+            OPEN_NOW: answers.open_status(restaurant_id),
+            TODAY: answers.open_status(restaurant_id, "today"),
+            WEEK: answers.opening_hours(restaurant_id),
+            ADDRESS: answers.address(restaurant_id),
+        }
+    except ToolError:
+        return None
+    return f"{HEADER} (use these instead of calling a tool for the same fact):\n" + "\n".join(
+        f"- {label}: {text}" for label, text in lines.items()
+    )
+
+
+def with_facts(chat_ctx: llm.ChatContext, facts: str) -> llm.ChatContext:
+    """A copy of `chat_ctx` with `facts` as a system message just before the diner's latest message (after
+    the earlier turns, so the start of the context, which providers cache, stays the same from turn to
+    turn). The facts are not kept in the conversation's history: each model request gets its own."""
+    ctx = chat_ctx.copy()
+    latest_user = max((i for i, item in enumerate(ctx.items) if item.type == "message" and item.role == "user"),
+                      default=len(ctx.items))  # fmt: skip
+    ctx.items.insert(latest_user, llm.ChatMessage(role="system", content=[facts]))
+    return ctx

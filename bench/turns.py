@@ -1,0 +1,210 @@
+"""How soon the agent answers a spoken question, and how soon it greets, with each speed lever on or off.
+
+Run: .venv/bin/python bench/turns.py [--turns 52] [--greetings 12] [--preset before|stt|facts|all] [flags]
+
+What runs for real: a job process's prewarm (Silero VAD, the OpenAI speech clients), worker.build_session
+for Trattoria Test (tests.conftest.make_restaurant, in a throwaway SQLite database), RestaurantAgent with its
+tools and turn facts against that database, LiveKit's AgentSession (VAD turn detection, endpointing,
+preemptive generation, STT and TTS plugins, the greeting cache in Django's database cache). What is scripted,
+at the issue's model speeds: the diner's voice (tests/fakes/voice.py: synthetic syllables Silero hears as
+speech, 1.0 s a question, played in real time, silence in between), OpenAI's audio endpoints over HTTP
+(tests/fakes/openai_audio.py: transcription answered 250 ms after the upload, speech's first byte 170 ms
+after the request) and its realtime transcription websocket (tests/fakes/openai_realtime.py: the final
+transcript 250 ms after the voice ends, never before the silence the session asked for), and the LLM
+(tests/fakes/llm.py: first token 290 ms after each request, a tool call for the question, or the answer from
+the turn's facts when they hold it).
+
+Figures, per question type (opening hours, open now, address, a menu question), p50 and p95 over the turns:
+the end of the diner's voice (the last speech frame leaving the microphone) -> the first TTS request, and ->
+the first agent audio frame reaching the session's audio output; and per greeting, the job's start (before
+the restaurant is loaded) -> the greeting's first audio frame, with the diner already in the room.
+Also: how often a diner who pauses 0.3 s mid-sentence in "balanced" turn-taking hears the agent start
+before they have finished (`--pauses`).
+
+Not measured: LiveKit's media path (WebRTC, jitter buffers, the browser's playout: about 0.1-0.2 s more on a
+real server), network latency to real model servers, the agent joining the room (about 0.45 s after the
+dispatch on a real server), and the job process's start (bench/worker_registration.py). Prints; asserts
+nothing. One configuration per run; about 3 s a turn.
+
+Levers: --no-realtime-stt (upload each utterance, as before), --no-facts (hours and address by tool call),
+--old-turns (the turn-taking profile before: VAD silence 0.3 s, no preemptive TTS), --no-greeting-cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from types import SimpleNamespace
+
+from harness import django_with_a_restaurant
+
+API_KEY = "sk-bench-turns"
+STT_SECONDS, LLM_FIRST_TOKEN, TTS_FIRST_BYTE = 0.25, 0.29, 0.17
+QUESTIONS = {  # type -> (what the diner says, keyword for the scripted model, tool, its arguments, facts line)
+    "opening hours": ("What are your opening hours?", "opening hours", "get_opening_hours", {}, "Opening hours"),
+    "open now": ("Are you open right now?", "open right now", "check_open", {}, "Open now?"),
+    "address": ("What is your address?", "address", "get_address", {}, "Address and phone"),
+    "menu": ("How much is the margherita?", "margherita", "find_menu_item", {"name": "margherita"}, None),
+}
+# Seeds of tests.fakes.voice.speech whose 1.0 s Silero hears as one stretch of speech from start to end (some
+# others it hears end early, which would split the turn: an artefact of the synthetic voice, not a diner).
+VOICES = (0, 1, 3, 4, 6, 8, 9, 10)
+# Pairs of voices for "Are you open [0.3 s pause] on Sunday evening?". Silero hears the second half of 11-12
+# start 0.38 s late (a soft onset), so it hears a 0.57 s silence; the other pairs it hears at once.
+PAUSE_VOICES = ((0, 1), (11, 12), (3, 4))
+PRESETS = {
+    "before": dict(realtime_stt=False, facts=False, old_turns=True, greeting_cache=False),
+    "stt": dict(realtime_stt=True, facts=False, old_turns=True, greeting_cache=False),
+    "facts": dict(realtime_stt=True, facts=True, old_turns=True, greeting_cache=False),
+    "all": dict(realtime_stt=True, facts=True, old_turns=False, greeting_cache=True),
+}
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+async def run(args, restaurant_id: int) -> None:
+    from django.conf import settings
+
+    from agent_worker import turn_taking
+    from agent_worker.agent import RestaurantAgent
+    from agent_worker.answers import load_profile
+    from agent_worker.db import run_orm
+    from agent_worker.greeting import Greeting
+    from agent_worker.worker import build_session, prewarm, tts_instructions
+    from tests.fakes.llm import Rule, ScriptedLLM
+    from tests.fakes.openai_audio import FakeOpenAIAudio
+    from tests.fakes.openai_realtime import FakeOpenAIRealtime
+    from tests.fakes.voice import Loudspeaker, Microphone, silence, speech
+
+    settings.AGENT_REALTIME_STT, settings.AGENT_TURN_FACTS = args.realtime_stt, args.facts
+    settings.AGENT_GREETING_CACHE = args.greeting_cache
+    if args.old_turns:
+        turn_taking.PROFILES["balanced"] = turn_taking.TurnProfile(0.3, 0.4, 3.0, preemptive_tts=False)
+    realtime = FakeOpenAIRealtime(api_key=API_KEY, final_after=STT_SECONDS)
+    fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", transcription_delay=STT_SECONDS,
+                           speech_delay=TTS_FIRST_BYTE, realtime=realtime)  # fmt: skip
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await fake.start(), API_KEY
+    proc = SimpleNamespace(userdata={})
+    prewarm(proc)
+    model = ScriptedLLM(*(Rule(kw, tool, a, fact) for _, kw, tool, a, fact in QUESTIONS.values()),
+                        first_token_delay=LLM_FIRST_TOKEN)  # fmt: skip
+    proc.userdata["llm"] = model
+
+    async def new_session():
+        """What the entrypoint does from the job's start to the greeting (worker.entrypoint), with the diner
+        already there: returns the session, its greeting's first-frame delay, the microphone and speaker."""
+        started = time.time()
+        profile = await run_orm(load_profile, restaurant_id)
+        session = build_session(proc.userdata, profile)
+        greeting = None
+        if settings.AGENT_GREETING_CACHE:
+            instructions = tts_instructions(session.tts.model, profile.language)
+            greeting = Greeting.prepare(session.tts, profile.greeting, voice=profile.voice, instructions=instructions)
+        mic, speaker = Microphone(), Loudspeaker()
+        session.input.audio, session.output.audio = mic, speaker
+        await session.start(agent=RestaurantAgent(profile))
+        handle = greeting.say(session) if greeting else session.say(profile.greeting)
+        await speaker.arrived.wait()
+        took = speaker.first_frames[0] - started
+        await handle.wait_for_playout()
+        return session, took, mic, speaker
+
+    greetings = []
+    for _ in range(args.greetings):
+        session, took, _, _ = await new_session()
+        greetings.append(took)
+        await session.aclose()
+
+    session, _, mic, speaker = await new_session()
+    rows: dict[str, list[tuple[float, float]]] = {kind: [] for kind in QUESTIONS}
+    order = [kind for _ in range(args.turns // len(QUESTIONS) + 1) for kind in QUESTIONS][: args.turns]
+    await asyncio.sleep(1.0)
+    for i, kind in enumerate(order):
+        text = QUESTIONS[kind][0]
+        realtime.transcripts[:], fake.transcript = [text], text
+        voice_end = await mic.say(speech(1.0, seed=VOICES[i % len(VOICES)]))
+        heard = len(speaker.first_frames)
+        for _ in range(60):  # up to 6 s for the answer
+            await asyncio.sleep(0.1)
+            if len(speaker.first_frames) > heard and session.agent_state == "listening":
+                break
+        tts_at = min((r["at"] for r in fake.speech if r["at"] > voice_end), default=float("nan"))
+        audio_at = min((t for t in speaker.first_frames if t > voice_end), default=float("nan"))
+        rows[kind].append((tts_at - voice_end, audio_at - voice_end))
+        finals = [e["at"] for e in realtime.sent("conversation.item.input_audio_transcription.completed")]
+        finals += [r["at"] + STT_SECONDS for r in fake.transcriptions]
+        final_at = min((t for t in finals if t > voice_end), default=float("nan"))
+        llm_at = [r["at"] - voice_end for r in model.requests if r["at"] > voice_end]
+        print(f"  turn {i + 1:3}/{len(order)} {kind:14} transcript {final_at - voice_end:5.2f} s, LLM requests at "
+              f"{', '.join(f'{t:.2f}' for t in llm_at)} s, first TTS request {tts_at - voice_end:5.2f} s, "
+              f"first audio {audio_at - voice_end:5.2f} s", flush=True)  # fmt: skip
+        await asyncio.sleep(0.6)
+
+    cut_off = 0
+    for i in range(args.pauses):
+        realtime.transcripts[:], fake.transcript = ["Are you open", "on Sunday evening?"], "Are you open on Sunday?"
+        heard = len(speaker.first_frames)
+        first, second = PAUSE_VOICES[i % len(PAUSE_VOICES)]
+        mic.say(speech(0.8, seed=first))
+        mic.say(silence(0.3))
+        voice_end = await mic.say(speech(0.8, seed=second))
+        await asyncio.sleep(3.0)
+        if any(t < voice_end for t in speaker.first_frames[heard:]):
+            cut_off += 1
+        realtime.transcripts.clear()
+    await session.aclose()
+    await fake.stop()
+
+    on = [name for name in ("realtime_stt", "facts", "greeting_cache") if getattr(args, name)]
+    print(f"\nlevers on: {', '.join(on) or 'none'}; turn-taking profile: {'old' if args.old_turns else 'new'} "
+          f"(balanced: {turn_taking.PROFILES['balanced']})")  # fmt: skip
+    print(f"model speeds: STT {STT_SECONDS} s, LLM first token {LLM_FIRST_TOKEN} s, TTS first byte {TTS_FIRST_BYTE} s")
+    print(f"{'':16} {'n':>3}  {'-> first TTS request':>22}  {'-> first agent audio':>22}")
+    print(f"{'':16} {'':>3}  {'p50':>10} {'p95':>11}  {'p50':>10} {'p95':>11}")
+    for kind, values in rows.items():
+        if not values:
+            continue
+        tts, audio = [v[0] for v in values], [v[1] for v in values]
+        print(f"{kind:16} {len(values):3}  {statistics.median(tts):9.2f}s {percentile(tts, 95):10.2f}s"
+              f"  {statistics.median(audio):9.2f}s {percentile(audio, 95):10.2f}s")  # fmt: skip
+    if greetings:
+        print(f"{'greeting':16} {len(greetings):3}  job start -> first greeting audio: p50 "
+              f"{statistics.median(greetings):.3f} s, p95 {percentile(greetings, 95):.3f} s "
+              f"(first {greetings[0]:.3f} s)")  # fmt: skip
+    if args.pauses:
+        print(f"0.3 s pause mid-sentence: agent started before the diner finished in {cut_off} of {args.pauses}")
+    print(f"LLM requests: {len(model.requests)}; TTS requests: {len(fake.speech)}; "
+          f"uploads: {len(fake.transcriptions)}; realtime transcripts: "
+          f"{len(realtime.sent('conversation.item.input_audio_transcription.completed'))}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=52)
+    parser.add_argument("--greetings", type=int, default=12)
+    parser.add_argument("--pauses", type=int, default=6)
+    parser.add_argument("--preset", choices=PRESETS, default="all")
+    for name in ("realtime_stt", "facts", "greeting_cache"):
+        parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--old-turns", action=argparse.BooleanOptionalAction, default=None)
+    args = parser.parse_args()
+    for name, value in PRESETS[args.preset].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    restaurant = django_with_a_restaurant()
+    from tests.fakes.jobs import job_http_session
+
+    async def in_a_job():
+        async with job_http_session():
+            await run(args, restaurant.pk)
+
+    asyncio.run(in_a_job())
+
+
+if __name__ == "__main__":
+    main()
