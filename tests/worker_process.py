@@ -79,7 +79,7 @@ class Worker:
                 out.append(record)
         return out
 
-    def wait_records(self, message: str, timeout: float = 5.0) -> list[dict]:
+    def wait_records(self, message: str, timeout: float = 10.0) -> list[dict]:
         """The records whose message is `message` (a traceback, if any, follows on the next lines), once
         there is at least one."""
         deadline = time.monotonic() + timeout

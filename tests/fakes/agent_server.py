@@ -261,7 +261,7 @@ class FakeAgentServer:
         regs = self.worker_messages("register")
         return regs[-1].agent_name if regs else None
 
-    def offer_job(self, metadata: str, agent_name: str | None = None, timeout: float = 10.0) -> Offer:
+    def offer_job(self, metadata: str, agent_name: str | None = None, timeout: float = 20.0) -> Offer:
         """Offer a job like the server does (`availability`) to the worker that registered last, wait for its
         answer, and if it is available assign it (`assignment` with a token, no url). The worker's answer is
         in `offer.answer`."""
@@ -327,7 +327,7 @@ class FakeAgentServer:
         """The `updateJob` statuses the worker reported for `job_id`, in order ("JS_RUNNING", ...)."""
         return [agent.JobStatus.Name(u.status) for u in self.worker_messages("update_job") if u.job_id == job_id]
 
-    def wait_job_status(self, job_id: str, status: str, timeout: float = 15.0) -> Recorded:
+    def wait_job_status(self, job_id: str, status: str, timeout: float = 30.0) -> Recorded:
         code = agent.JobStatus.Value(status)
         return self.wait_for(
             lambda r: r.which == "update_job" and r.msg.update_job.job_id == job_id and r.msg.update_job.status == code,
