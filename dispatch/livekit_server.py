@@ -597,10 +597,8 @@ class LiveKitCheckFailed(LiveKitUnavailable):
 async def _doctor_api(doing: str, timeout: float) -> AsyncIterator[api.LiveKitAPI]:
     """_server_api bounded by `timeout` seconds, its failures as LiveKitCheckFailed."""
     try:
-        async with asyncio.timeout(timeout), _server_api(doing) as lkapi:
+        async with _server_api(doing, timeout=timeout) as lkapi:
             yield lkapi
-    except TimeoutError:
-        raise LiveKitCheckFailed("timeout", f"no answer within {timeout:g} s") from None
     except LiveKitUnavailable as exc:
         cause = exc.__cause__
         if isinstance(cause, api.TwirpError):
@@ -636,8 +634,8 @@ async def doctor_visit(*, wait: float, timeout: float) -> DoctorVisit:
     AGENT is there or `wait` seconds have passed, then delete the room (always, also on failure).
 
     The room is created first with an empty timeout of DOCTOR_ROOM_EMPTY_TIMEOUT seconds, so LiveKit closes it
-    even if doctor dies before deleting it (a failed deletion is logged, not raised). No Call has such a room. Each server call is bounded by `timeout`
-    seconds. Raises LiveKitNotConfigured or LiveKitCheckFailed.
+    even if doctor dies before deleting it (a failed deletion is logged, not raised). No Call has such a room.
+    Each server call is bounded by `timeout` seconds. Raises LiveKitNotConfigured or LiveKitCheckFailed.
     """
     room_name = f"doctor-{uuid.uuid4().hex}"
     loop = asyncio.get_running_loop()
