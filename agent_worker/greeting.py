@@ -18,7 +18,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-from django.conf import settings
 from django.core.cache import cache
 from livekit import rtc
 from livekit.agents import AgentSession, tts
@@ -127,8 +126,3 @@ def _split(stored: dict) -> list[rtc.AudioFrame]:
         rtc.AudioFrame(pcm[i : i + step], rate, channels, len(pcm[i : i + step]) // (2 * channels))
         for i in range(0, len(pcm), step)
     ]
-
-
-def enabled() -> bool:
-    """Whether greetings are pre-rendered (AGENT_GREETING_CACHE)."""
-    return settings.AGENT_GREETING_CACHE
