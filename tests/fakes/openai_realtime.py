@@ -41,24 +41,14 @@ LOUD = 500  # RMS of PCM16 samples above which a chunk counts as speech (speech 
 
 
 class FakeOpenAIRealtime:
+    """OpenAI's realtime transcription websocket; served at `/v1/realtime` by FakeOpenAIAudio(realtime=...)."""
+
     def __init__(self, *, api_key: str, final_after: float = 0.25):
         self.api_key, self.final_after = api_key, final_after
         self.transcripts: list[str] = []  # what the next segments say, first first
         self.connections: list[dict] = []  # per websocket: its query string and every session.update received
         self.events: list[dict] = []  # what the server sent, with "at" (time.time()) added
         self.appended_seconds = 0.0  # audio received, all connections
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_get("/v1/realtime", self._realtime)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
 
     def sent(self, kind: str) -> list[dict]:
         """The events of type `kind` the server sent, oldest first."""
