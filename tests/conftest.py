@@ -22,6 +22,19 @@ from livekit.plugins import openai, silero  # noqa: F401
 from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod
 from tests.fakes.twirp import FakeLiveKitServer
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `speech` say words with espeak-ng (tests/fakes/voice.py): skipped, with the reason, without it."""
+    from tests.fakes.voice import ESPEAK
+
+    if ESPEAK is None:
+        reason = pytest.mark.skip(reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")
+        for item in items:
+            if item.get_closest_marker("speech"):
+                item.add_marker(reason)
+
+
 API_KEY = "APItestkey"
 API_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 

@@ -2,9 +2,14 @@
 plays it into an AgentSession in real time, and a loudspeaker that notes when the agent's audio comes.
 
 `speech(seconds)` is synthesised syllables (a glottal pulse train through three vowel formants, a noise burst
-for each consonant, 4-8 syllables a second, pitch 100-150 Hz): Silero VAD 1.8.9 reports it as speech about
-0.1 s after it starts and ends it `min_silence_duration` after it stops, as it does for a voice. It has no
-words in it: the transcript comes from the speech-to-text fake.
+for each consonant, 4-8 syllables a second, pitch 100-150 Hz), no words and no program needed: Silero VAD
+1.8.9 reports it as speech about 0.1 s after it starts, but for some seeds loses it for a few hundred ms in
+the middle or notices a new stretch late, so a 0.3 s pause in it can be heard as 0.6-0.9 s.
+
+`spoken(text)` is the words themselves, said by eSpeak NG (Debian's `espeak-ng`, a formant speech synthesiser):
+Silero hears it from its first syllable to its last, short gaps between words included, and a pause in it as
+long as it is (within 0.05 s). Use it where the timing of a turn's end matters; `speech()` where only
+"someone is talking" does. Either way the transcript comes from the speech-to-text fake.
 
 `Microphone` is an `AudioInput` (livekit.agents.voice.io) that sends 10 ms frames at the pace of a real
 microphone, silence whenever nothing is being said, as a participant's track does. `Loudspeaker` is an
@@ -15,7 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io as _io
+import shutil
+import subprocess
 import time
+import wave
 
 import numpy as np
 from livekit import rtc
@@ -64,6 +73,30 @@ def speech(seconds: float, seed: int = 0) -> np.ndarray:
         parts.append(_syllable(str(rng.choice(list(VOWELS))), rng.uniform(0.12, 0.25), rng.uniform(100, 150), rng))
         total += len(parts[-1])
     x = np.concatenate(parts)[: int(seconds * SAMPLE_RATE)]
+    return (x / np.abs(x).max() * 0.4 * 32767).astype(np.int16)
+
+
+ESPEAK = shutil.which("espeak-ng")
+
+
+@functools.lru_cache(maxsize=64)
+def spoken(text: str, voice: str = "en-us", words_per_minute: int = 160) -> np.ndarray:
+    """`text` said by eSpeak NG in `voice`, PCM16 mono at SAMPLE_RATE, peaking like `speech()`, without the
+    silence eSpeak puts before and after it. Raises FileNotFoundError when espeak-ng is not installed
+    (`apt-get install espeak-ng`; `ESPEAK` is None then)."""
+    if ESPEAK is None:
+        raise FileNotFoundError("espeak-ng is not installed: apt-get install espeak-ng")
+    wav = subprocess.run([ESPEAK, "-v", voice, "-s", str(words_per_minute), "--stdout", text],
+                         capture_output=True, check=True, timeout=30).stdout  # fmt: skip
+    with wave.open(_io.BytesIO(wav)) as w:
+        rate, pcm = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    resampler, frames = rtc.AudioResampler(rate, SAMPLE_RATE, num_channels=1), []
+    for chunk in np.array_split(pcm, max(1, len(pcm) // (rate // 100))):
+        frames += resampler.push(rtc.AudioFrame(chunk.tobytes(), rate, 1, len(chunk)))
+    frames += resampler.flush()
+    x = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames]).astype(np.float64)
+    voiced = np.flatnonzero(np.abs(x) > 0.01 * np.abs(x).max())
+    x = x[voiced[0] : voiced[-1] + 1]
     return (x / np.abs(x).max() * 0.4 * 32767).astype(np.int16)
 
 
