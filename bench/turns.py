@@ -6,25 +6,26 @@ What runs for real: a job process's prewarm (Silero VAD, the OpenAI speech clien
 for Trattoria Test (tests.conftest.make_restaurant, in a throwaway SQLite database), RestaurantAgent with its
 tools and turn facts against that database, LiveKit's AgentSession (VAD turn detection, endpointing,
 preemptive generation, STT and TTS plugins, the greeting cache in Django's database cache). What is scripted,
-at the issue's model speeds: the diner's voice (tests/fakes/voice.py: synthetic syllables Silero hears as
-speech, 1.0 s a question, played in real time, silence in between), OpenAI's audio endpoints over HTTP
-(tests/fakes/openai_audio.py: transcription answered 250 ms after the upload, speech's first byte 170 ms
-after the request) and its realtime transcription websocket (tests/fakes/openai_realtime.py: the final
-transcript 250 ms after the voice ends, never before the silence the session asked for), and the LLM
-(tests/fakes/llm.py: first token 290 ms after each request, a tool call for the question, or the answer from
-the turn's facts when they hold it).
+at the issue's model speeds: the diner's voice (tests/fakes/voice.py: each question's words said by eSpeak
+NG, Debian's `espeak-ng`, 1.0-1.4 s a question, played in real time, silence in between), OpenAI's audio
+endpoints over HTTP (tests/fakes/openai_audio.py: transcription answered 250 ms after the upload, speech's
+first byte 170 ms after the request) and its realtime transcription websocket (tests/fakes/openai_realtime.py:
+the final transcript 250 ms after the voice ends, never before the silence the session asked for), and the
+LLM (tests/fakes/llm.py: first token 290 ms after each request, a tool call for the question, or the answer
+from the turn's facts when they hold it).
 
 Figures, per question type (opening hours, open now, address, a menu question), p50 and p95 over the turns:
 the end of the diner's voice (the last speech frame leaving the microphone) -> the first TTS request, and ->
 the first agent audio frame reaching the session's audio output; and per greeting, the job's start (before
 the restaurant is loaded) -> the greeting's first audio frame, with the diner already in the room.
-Also: how often a diner who pauses 0.3 s mid-sentence in "balanced" turn-taking hears the agent start
-before they have finished (`--pauses`).
+Also: how often a diner who says "Are you open", pauses (`--pause-seconds`, 0.3 s) and goes on "on Sunday
+evening?" gets the first half answered on its own, and how often the agent starts speaking before they have
+finished (`--pauses` tries, in the restaurant's `--turn-taking`, balanced by default).
 
 Not measured: LiveKit's media path (WebRTC, jitter buffers, the browser's playout: about 0.1-0.2 s more on a
 real server), network latency to real model servers, the agent joining the room (about 0.45 s after the
 dispatch on a real server), and the job process's start (bench/worker_registration.py). Prints; asserts
-nothing. One configuration per run; about 3 s a turn.
+nothing. One configuration per run; about 3 s a turn. Needs espeak-ng (`apt-get install espeak-ng`).
 
 Levers: --no-realtime-stt (upload each utterance, as before), --no-facts (hours and address by tool call),
 --old-turns (the turn-taking profile before: VAD silence 0.3 s, no preemptive TTS), --no-greeting-cache.
@@ -48,12 +49,9 @@ QUESTIONS = {  # type -> (what the diner says, keyword for the scripted model, t
     "address": ("What is your address?", "address", "get_address", {}, "Address and phone"),
     "menu": ("How much is the margherita?", "margherita", "find_menu_item", {"name": "margherita"}, None),
 }
-# Seeds of tests.fakes.voice.speech whose 1.0 s Silero hears as one stretch of speech from start to end (some
-# others it hears end early, which would split the turn: an artefact of the synthetic voice, not a diner).
-VOICES = (0, 1, 3, 4, 6, 8, 9, 10)
-# Pairs of voices for "Are you open [0.3 s pause] on Sunday evening?". Silero hears the second half of 11-12
-# start 0.38 s late (a soft onset), so it hears a 0.57 s silence; the other pairs it hears at once.
-PAUSE_VOICES = ((0, 1), (11, 12), (3, 4))
+# The diner's voices (eSpeak NG voice, words a minute), taken in turn: two accents, two speeds.
+VOICES = (("en-us", 160), ("en-gb", 175), ("en-us+f3", 150), ("en-gb-x-rp", 170))
+PAUSED = ("Are you open", "on Sunday evening?")
 PRESETS = {
     "before": dict(realtime_stt=False, facts=False, old_turns=True, greeting_cache=False),
     "stt": dict(realtime_stt=True, facts=False, old_turns=True, greeting_cache=False),
@@ -79,7 +77,7 @@ async def run(args, restaurant_id: int) -> None:
     from tests.fakes.llm import Rule, ScriptedLLM
     from tests.fakes.openai_audio import FakeOpenAIAudio
     from tests.fakes.openai_realtime import FakeOpenAIRealtime
-    from tests.fakes.voice import Loudspeaker, Microphone, silence, speech
+    from tests.fakes.voice import Loudspeaker, Microphone, silence, spoken
 
     settings.AGENT_REALTIME_STT, settings.AGENT_TURN_FACTS = args.realtime_stt, args.facts
     settings.AGENT_GREETING_CACHE = args.greeting_cache
@@ -127,7 +125,7 @@ async def run(args, restaurant_id: int) -> None:
     for i, kind in enumerate(order):
         text = QUESTIONS[kind][0]
         realtime.transcripts[:], fake.transcript = [text], text
-        voice_end = await mic.say(speech(1.0, seed=VOICES[i % len(VOICES)]))
+        voice_end = await mic.say(spoken(text, *VOICES[i % len(VOICES)]))
         heard = len(speaker.first_frames)
         for _ in range(60):  # up to 6 s for the answer
             await asyncio.sleep(0.1)
@@ -145,19 +143,29 @@ async def run(args, restaurant_id: int) -> None:
               f"first audio {audio_at - voice_end:5.2f} s", flush=True)  # fmt: skip
         await asyncio.sleep(0.6)
 
-    cut_off = 0
+    user_turns: list[str] = []  # each committed turn of the diner, as the chat history got it
+
+    def diners_turn(ev) -> None:
+        if ev.item.type == "message" and ev.item.role == "user":
+            user_turns.append(ev.item.text_content)
+
+    session.on("conversation_item_added", diners_turn)
+    split = cut_off = 0
     for i in range(args.pauses):
-        realtime.transcripts[:], fake.transcript = ["Are you open", "on Sunday evening?"], "Are you open on Sunday?"
-        heard = len(speaker.first_frames)
-        first, second = PAUSE_VOICES[i % len(PAUSE_VOICES)]
-        mic.say(speech(0.8, seed=first))
-        mic.say(silence(0.3))
-        voice_end = await mic.say(speech(0.8, seed=second))
+        realtime.transcripts[:], fake.transcript = list(PAUSED), " ".join(PAUSED)
+        heard, asked = len(speaker.first_frames), len(user_turns)
+        voice = VOICES[i % len(VOICES)]
+        mic.say(spoken(PAUSED[0], *voice))
+        mic.say(silence(args.pause_seconds))
+        voice_end = await mic.say(spoken(PAUSED[1], *voice))
         await asyncio.sleep(3.0)
-        if any(t < voice_end for t in speaker.first_frames[heard:]):
-            cut_off += 1
+        split += PAUSED[0] in user_turns[asked:]
+        cut_off += any(t < voice_end for t in speaker.first_frames[heard:])
+        print(f"  pause {i + 1:3}/{args.pauses} {voice[0]:10} the diner's turns: {user_turns[asked:]}", flush=True)
         realtime.transcripts.clear()
     await session.aclose()
+    for client in ("llm", "stt", "tts"):  # the pooled realtime socket too, or the fake waits for it on stop
+        await proc.userdata[client].aclose()
     await fake.stop()
 
     on = [name for name in ("realtime_stt", "facts", "greeting_cache") if getattr(args, name)]
@@ -177,7 +185,8 @@ async def run(args, restaurant_id: int) -> None:
               f"{statistics.median(greetings):.3f} s, p95 {percentile(greetings, 95):.3f} s "
               f"(first {greetings[0]:.3f} s)")  # fmt: skip
     if args.pauses:
-        print(f"0.3 s pause mid-sentence: agent started before the diner finished in {cut_off} of {args.pauses}")
+        print(f"{args.pause_seconds} s pause mid-sentence ({args.turn_taking}): first half answered alone in "
+              f"{split} of {args.pauses}; agent started before the diner finished in {cut_off} of {args.pauses}")
     print(f"LLM requests: {len(model.requests)}; TTS requests: {len(fake.speech)}; "
           f"uploads: {len(fake.transcriptions)}; realtime transcripts: "
           f"{len(realtime.sent('conversation.item.input_audio_transcription.completed'))}")  # fmt: skip
@@ -187,7 +196,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=52)
     parser.add_argument("--greetings", type=int, default=12)
-    parser.add_argument("--pauses", type=int, default=6)
+    parser.add_argument("--pauses", type=int, default=8)
+    parser.add_argument("--pause-seconds", type=float, default=0.3)
+    parser.add_argument("--turn-taking", choices=("quick", "balanced", "patient"), default="balanced")
     parser.add_argument("--preset", choices=PRESETS, default="all")
     for name in ("realtime_stt", "facts", "greeting_cache"):
         parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=None)
@@ -197,6 +208,8 @@ def main() -> None:
         if getattr(args, name) is None:
             setattr(args, name, value)
     restaurant = django_with_a_restaurant()
+    restaurant.turn_taking = args.turn_taking
+    restaurant.save()
     from tests.fakes.jobs import job_http_session
 
     async def in_a_job():
