@@ -13,27 +13,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from restaurants.models import TurnTaking
+
 
 @dataclass(frozen=True)
 class TurnProfile:
     """Seconds, counted from the end of the diner's voice."""
 
-    vad_silence: float  # silence after which Silero VAD says the speech ended
-    min_delay: float  # the shortest wait before the turn counts as finished: TurnTaking.endpointing_delay
-    max_delay: float  # the longest
+    vad_silence: float  # silence after which Silero VAD says the speech ended: TurnTaking.silence
+    # LiveKit's endpointing waits, also counted from the end of the voice: the shortest wait only matters
+    # when longer than vad_silence; the longest only with a turn detector model, which maitre does not use.
+    min_delay: float
+    max_delay: float
     preemptive_tts: bool  # synthesise the prepared reply before the turn is confirmed
 
 
-# With streaming transcription the transcript of a pause's first half is final 0.25 s into the pause. A diner
-# pausing 0.3 s mid-sentence is heard silent for longer when their voice comes back softly (Silero may notice
-# it 0.3-0.4 s late), so with the VAD ending speech after 0.3 s of silence the agent started answering
-# the first half in 2 of 6 tries (bench/turns.py --pauses). Balanced waits 0.6 s of silence (LiveKit's own
-# default is 0.55 s), which costs these questions no latency: the reply's audio (transcript 0.25 s + LLM
-# + TTS first byte, about 0.75 s) is ready later than that anyway; it is prepared meanwhile.
+# With streaming transcription the transcript of a pause's first half is final 0.25 s into the pause, and the
+# reply is prepared from it, so what keeps a diner who pauses mid-sentence from being answered early is the
+# VAD's silence alone. Silero hears a spoken pause (tests/fakes/voice.spoken) as long as it is: balanced,
+# ending speech after 0.6 s of silence (LiveKit's own default is 0.55 s), heard "Are you open [0.3 s] on
+# Sunday evening?" as one question in 8 of 8 tries, and [0.5 s] too; quick (0.25 s) answered the first half
+# alone in 5 of 8 (bench/turns.py --pauses). The wait costs these questions no latency: the reply's audio
+# (transcript 0.25 s + LLM + TTS first byte, about 0.75 s) is ready later than that anyway.
 PROFILES = {
-    "quick": TurnProfile(vad_silence=0.25, min_delay=0.1, max_delay=1.5, preemptive_tts=True),
-    "balanced": TurnProfile(vad_silence=0.6, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
-    "patient": TurnProfile(vad_silence=0.8, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
+    "quick": TurnProfile(TurnTaking.QUICK.silence, min_delay=0.1, max_delay=1.5, preemptive_tts=True),
+    "balanced": TurnProfile(TurnTaking.BALANCED.silence, min_delay=0.4, max_delay=2.0, preemptive_tts=True),
+    "patient": TurnProfile(TurnTaking.PATIENT.silence, min_delay=0.8, max_delay=3.0, preemptive_tts=True),
 }
 
 

@@ -80,14 +80,15 @@ DIETARY_ALSO_SATISFIED_BY = {"vegetarian": {"vegan"}, "dairy-free": {"vegan"}}
 class TurnTaking(models.TextChoices):
     """How soon the agent answers after the diner goes quiet: quick answers cut slow speakers off."""
 
-    QUICK = "quick", "Quick (0.1 s: fast talkers, short questions)"
-    BALANCED = "balanced", "Balanced (0.4 s)"
-    PATIENT = "patient", "Patient (0.8 s: slow speakers, pauses mid-sentence)"
+    QUICK = "quick", "Quick (answers after 0.25 s of silence: short questions; a pause mid-sentence may end the turn)"
+    BALANCED = "balanced", "Balanced (0.6 s: the diner may pause briefly mid-sentence)"
+    PATIENT = "patient", "Patient (0.8 s: slow speakers, longer pauses)"
 
     @property
-    def endpointing_delay(self) -> float:
-        """Seconds of silence after speech before the diner's turn counts as finished."""
-        return {"quick": 0.1, "balanced": 0.4, "patient": 0.8}[self.value]
+    def silence(self) -> float:
+        """Seconds of the diner's silence after which their turn counts as finished and the agent answers
+        (agent_worker.turn_taking: the local VAD's end of speech)."""
+        return {"quick": 0.25, "balanced": 0.6, "patient": 0.8}[self.value]
 
 
 # The most simultaneous calls staff may allow one restaurant (each holds a job process on a worker).

@@ -99,8 +99,8 @@ def test_a_restaurant_without_a_voice_gets_the_default_voice(restaurant, setting
     assert fake.speech[0]["voice"] == "ash"
 
 
-@pytest.mark.parametrize(("turn_taking", "delay"), [("quick", 0.1), ("balanced", 0.4), ("patient", 0.8)])
-def test_turns_end_after_the_restaurants_chosen_pause_detected_locally(restaurant, settings, turn_taking, delay):
+@pytest.mark.parametrize(("turn_taking", "silence"), [("quick", 0.25), ("balanced", 0.6), ("patient", 0.8)])
+def test_turns_end_after_the_restaurants_chosen_silence_detected_locally(restaurant, settings, turn_taking, silence):
     restaurant.turn_taking = turn_taking
     restaurant.save()
 
@@ -109,7 +109,8 @@ def test_turns_end_after_the_restaurants_chosen_pause_detected_locally(restauran
     turns = session.options.turn_handling
     assert turns["turn_detection"] == "vad"  # Silero in this process: no cloud turn detector
     assert turns["interruption"]["mode"] == "vad"
-    assert turns["endpointing"]["min_delay"] == delay
+    assert session.vad.min_silence_duration == silence
+    assert f"{silence} s" in restaurant.get_turn_taking_display()  # what staff read is what the agent does
 
 
 def realtime_transcription(restaurant, settings, audio, transcripts: list[str]):
@@ -199,3 +200,80 @@ def test_replies_are_prepared_while_the_turn_is_confirmed(restaurant, settings):
 
     preemptive = session.options.turn_handling["preemptive_generation"]
     assert preemptive["enabled"] and preemptive["preemptive_tts"]
+
+
+def spoken_turns(restaurant, settings, *parts, transcripts: list[str]):
+    """A whole voice session of the restaurant's job (prewarm, build_session, RestaurantAgent, Silero VAD and
+    streaming transcription against the realtime fake, a scripted model) hearing `parts` (PCM16 at
+    tests.fakes.voice.SAMPLE_RATE) in a row from a microphone, in real time.
+
+    Returns (the diner's turns as the chat history got them, time.time() of the first frame of each agent
+    reply, time.time() at which the diner's voice ended)."""
+    from agent_worker.agent import RestaurantAgent
+    from tests.fakes.jobs import job_http_session
+    from tests.fakes.llm import ScriptedLLM
+    from tests.fakes.openai_realtime import FakeOpenAIRealtime
+    from tests.fakes.voice import Loudspeaker, Microphone
+
+    async def main():
+        realtime = FakeOpenAIRealtime(api_key=API_KEY)
+        realtime.transcripts[:] = transcripts
+        audio_fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", realtime=realtime)
+        settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await audio_fake.start(), API_KEY
+        settings.AGENT_REALTIME_STT = True
+        proc = SimpleNamespace(userdata={})
+        turns: list[str] = []
+        try:
+            async with job_http_session():
+                prewarm(proc)
+                proc.userdata["llm"] = ScriptedLLM()
+                profile = await run_orm(load_profile, restaurant.pk)
+                session = build_session(proc.userdata, profile)
+                mic, speaker = Microphone(), Loudspeaker()
+                session.input.audio, session.output.audio = mic, speaker
+                session.on("conversation_item_added", lambda ev: turns.extend(_diners_words(ev.item)))
+                await session.start(agent=RestaurantAgent(profile))
+                said = [mic.say(part) for part in parts]
+                voice_end = await said[-1]
+                async with asyncio.timeout(10):  # the answer to the whole question, or to the last part
+                    while not any(t > voice_end for t in speaker.first_frames) or session.agent_state != "listening":
+                        await asyncio.sleep(0.05)
+                await session.aclose()
+                for name in ("llm", "stt", "tts"):
+                    await proc.userdata[name].aclose()
+        finally:
+            await audio_fake.stop()
+        return turns, speaker.first_frames, voice_end
+
+    return async_to_sync(main)()
+
+
+def _diners_words(item) -> list[str]:
+    """[the text] of a chat history item that is the diner's turn, else [] (agent messages, handoffs)."""
+    return [item.text_content] if item.type == "message" and item.role == "user" else []
+
+
+@pytest.mark.speech
+def test_balanced_turn_taking_lets_a_diner_pause_mid_question(restaurant, settings):
+    from tests.fakes.voice import silence, spoken
+
+    assert restaurant.turn_taking == "balanced"
+    turns, replies, voice_end = spoken_turns(
+        restaurant, settings, spoken("Are you open"), silence(0.3), spoken("on Sunday evening?"),
+        transcripts=["Are you open", "on Sunday evening?"],
+    )  # fmt: skip
+
+    assert turns == ["Are you open on Sunday evening?"]  # one question, answered once
+    assert replies and min(replies) > voice_end  # the agent waited for the end of it
+
+
+@pytest.mark.speech
+def test_a_longer_silence_ends_the_diners_turn(restaurant, settings):
+    from tests.fakes.voice import silence, spoken
+
+    turns, _, _ = spoken_turns(
+        restaurant, settings, spoken("Are you open?"), silence(1.0), spoken("And on Sunday?"),
+        transcripts=["Are you open?", "And on Sunday?"],
+    )  # fmt: skip
+
+    assert turns == ["Are you open?", "And on Sunday?"]
