@@ -253,7 +253,10 @@ class FakeAgentServer:
         return [getattr(r.msg, r.which) for r in recs if which is None or r.which == which]
 
     def wait_registered(self, timeout: float = 15.0) -> agent.RegisterWorkerRequest:
+        """The first worker's register request, once the server has answered it: the worker has its id then,
+        and a job can be offered to it (the request alone is recorded before the id is given)."""
         rec = self.wait_for(lambda r: r.dir == "worker->server" and r.which == "register", timeout)
+        self.wait_for(lambda r: r.dir == "server->worker" and r.which == "register", timeout)
         return rec.msg.register
 
     @property
