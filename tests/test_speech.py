@@ -7,6 +7,7 @@ prewarm() and build_session() run for real; the OpenAI audio endpoints are a con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -113,43 +114,54 @@ def test_turns_end_after_the_restaurants_chosen_silence_detected_locally(restaur
     assert f"{silence} s" in restaurant.get_turn_taking_display()  # what staff read is what the agent does
 
 
+@contextlib.asynccontextmanager
+async def streaming_job(settings, transcripts: list[str]):
+    """A prewarmed job process with streaming transcription on, against the realtime fake, whose segments say
+    `transcripts` in turn. Yields (the fake, the process); closes the process's clients, then the fake."""
+    from tests.fakes.jobs import job_http_session
+    from tests.fakes.openai_realtime import FakeOpenAIRealtime
+
+    realtime = FakeOpenAIRealtime(api_key=API_KEY)
+    realtime.transcripts[:] = transcripts
+    audio_fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", realtime=realtime)
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await audio_fake.start(), API_KEY
+    settings.AGENT_REALTIME_STT = True
+    proc = SimpleNamespace(userdata={})
+    try:
+        async with job_http_session():
+            prewarm(proc)
+            try:
+                yield realtime, proc
+            finally:  # the pooled realtime socket too: the fake waits for it when stopping
+                for name in ("llm", "stt", "tts"):
+                    await proc.userdata[name].aclose()
+    finally:
+        await audio_fake.stop()
+
+
 def realtime_transcription(restaurant, settings, audio, transcripts: list[str]):
     """prewarm a job process with streaming transcription on, build the restaurant's session, and stream
     `audio` (PCM16 at tests.fakes.voice.SAMPLE_RATE, then a second of silence) through its STT to the
     realtime fake. Returns (the fake, the final transcripts the STT reported)."""
     from livekit.agents import stt
 
-    from tests.fakes.jobs import job_http_session
-    from tests.fakes.openai_realtime import FakeOpenAIRealtime
     from tests.fakes.voice import FRAME, SAMPLE_RATE, silence
 
     async def main():
-        fake = FakeOpenAIRealtime(api_key=API_KEY)
-        fake.transcripts[:] = transcripts
-        audio_fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", realtime=fake)
-        settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await audio_fake.start(), API_KEY
-        settings.AGENT_REALTIME_STT = True
-        proc = SimpleNamespace(userdata={})
         finals: list[str] = []
-        try:
-            async with job_http_session():
-                prewarm(proc)
-                session = build_session(proc.userdata, await run_orm(load_profile, restaurant.pk))
-                stream = session.stt.stream()
-                samples = np.concatenate([audio, silence(1.0)])
-                for i in range(0, len(samples), FRAME):
-                    stream.push_frame(rtc.AudioFrame(samples[i : i + FRAME].tobytes(), SAMPLE_RATE, 1, FRAME))
-                async with asyncio.timeout(10):
-                    async for event in stream:
-                        if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
-                            finals.append(event.alternatives[0].text)
-                        if len(finals) == len(transcripts):
-                            break
-                await stream.aclose()
-                for name in ("llm", "stt", "tts"):
-                    await proc.userdata[name].aclose()
-        finally:
-            await audio_fake.stop()
+        async with streaming_job(settings, transcripts) as (fake, proc):
+            session = build_session(proc.userdata, await run_orm(load_profile, restaurant.pk))
+            stream = session.stt.stream()
+            samples = np.concatenate([audio, silence(1.0)])
+            for i in range(0, len(samples), FRAME):
+                stream.push_frame(rtc.AudioFrame(samples[i : i + FRAME].tobytes(), SAMPLE_RATE, 1, FRAME))
+            async with asyncio.timeout(10):
+                async for event in stream:
+                    if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+                        finals.append(event.alternatives[0].text)
+                    if len(finals) == len(transcripts):
+                        break
+            await stream.aclose()
         return fake, finals
 
     return async_to_sync(main)()
@@ -210,39 +222,25 @@ def spoken_turns(restaurant, settings, *parts, transcripts: list[str]):
     Returns (the diner's turns as the chat history got them, time.time() of the first frame of each agent
     reply, time.time() at which the diner's voice ended)."""
     from agent_worker.agent import RestaurantAgent
-    from tests.fakes.jobs import job_http_session
     from tests.fakes.llm import ScriptedLLM
-    from tests.fakes.openai_realtime import FakeOpenAIRealtime
     from tests.fakes.voice import Loudspeaker, Microphone
 
     async def main():
-        realtime = FakeOpenAIRealtime(api_key=API_KEY)
-        realtime.transcripts[:] = transcripts
-        audio_fake = FakeOpenAIAudio(api_key=API_KEY, transcript="", realtime=realtime)
-        settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await audio_fake.start(), API_KEY
-        settings.AGENT_REALTIME_STT = True
-        proc = SimpleNamespace(userdata={})
         turns: list[str] = []
-        try:
-            async with job_http_session():
-                prewarm(proc)
-                proc.userdata["llm"] = ScriptedLLM()
-                profile = await run_orm(load_profile, restaurant.pk)
-                session = build_session(proc.userdata, profile)
-                mic, speaker = Microphone(), Loudspeaker()
-                session.input.audio, session.output.audio = mic, speaker
-                session.on("conversation_item_added", lambda ev: turns.extend(_diners_words(ev.item)))
-                await session.start(agent=RestaurantAgent(profile))
-                said = [mic.say(part) for part in parts]
-                voice_end = await said[-1]
-                async with asyncio.timeout(10):  # the answer to the whole question, or to the last part
-                    while not any(t > voice_end for t in speaker.first_frames) or session.agent_state != "listening":
-                        await asyncio.sleep(0.05)
-                await session.aclose()
-                for name in ("llm", "stt", "tts"):
-                    await proc.userdata[name].aclose()
-        finally:
-            await audio_fake.stop()
+        async with streaming_job(settings, transcripts) as (_, proc):
+            proc.userdata["llm"] = ScriptedLLM()
+            profile = await run_orm(load_profile, restaurant.pk)
+            session = build_session(proc.userdata, profile)
+            mic, speaker = Microphone(), Loudspeaker()
+            session.input.audio, session.output.audio = mic, speaker
+            session.on("conversation_item_added", lambda ev: turns.extend(_diners_words(ev.item)))
+            await session.start(agent=RestaurantAgent(profile))
+            said = [mic.say(part) for part in parts]
+            voice_end = await said[-1]
+            async with asyncio.timeout(10):  # the answer to the whole question, or to the last part
+                while not any(t > voice_end for t in speaker.first_frames) or session.agent_state != "listening":
+                    await asyncio.sleep(0.05)
+            await session.aclose()
         return turns, speaker.first_frames, voice_end
 
     return async_to_sync(main)()
