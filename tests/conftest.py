@@ -23,7 +23,6 @@ from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection, Rest
 from tests.fakes.twirp import FakeLiveKitServer
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Tests marked `speech` say words with espeak-ng (tests/fakes/voice.py): skipped, with the reason, without it."""
     from tests.fakes.voice import ESPEAK
