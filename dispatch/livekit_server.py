@@ -334,6 +334,15 @@ def _epoch(seconds: float) -> dt.datetime | None:
 SIP_NOT_CONNECTED = (
     "LiveKit's SIP service is not connected: livekit-server needs Redis (redis: in its config) for phone calls."
 )
+# What phone lines need of a self-hosted LiveKit (LiveKit Cloud is always newer). Older servers read a
+# CreateSIPDispatchRuleRequest's legacy fields only, so they drop a rule's called-number filter (`numbers`: two
+# lines on one trunk then conflict), and livekit-server 1.8.3 with livekit-sip 1.0.0 did not dispatch the agents
+# named in a rule's room_config: the caller heard ringing until the timeout (shared/LIVEKIT.md).
+SIP_MINIMUM_VERSIONS = "livekit-server 1.9 and livekit-sip 1.3 or newer (verified with 1.9.12 and 1.3.0)"
+SIP_SERVER_TOO_OLD = (
+    f"This LiveKit server is too old for phone lines: it does not read dispatch rules as maitre makes them (a "
+    f"rule for one called number that dispatches the agent). Phone lines need {SIP_MINIMUM_VERSIONS}."
+)
 # How long the far end of a transfer may ring before LiveKit gives up (seconds), and how long a transfer may take
 # in all before we do: LiveKit answers only once the far end accepted or refused.
 TRANSFER_RINGING_TIMEOUT = 20
@@ -364,6 +373,16 @@ class SipNotConnected(LiveKitRefused):
     def __init__(self, doing: str, status: int, code: str, message: str):
         super().__init__(doing, status, code, message)
         self.args = (SIP_NOT_CONNECTED,)
+
+
+class SipServerTooOld(LiveKitRefused):
+    """LiveKit refused a dispatch rule as a server older than SIP_MINIMUM_VERSIONS does ("missing rule": it reads
+    only the legacy fields of CreateSIPDispatchRuleRequest), or listed one of maitre's rules without the numbers
+    it was made with. str() says which versions phone lines need."""
+
+    def __init__(self, doing: str, status: int = 400, code: str = "invalid_argument", message: str = "missing rule"):
+        super().__init__(doing, status, code, message)
+        self.args = (SIP_SERVER_TOO_OLD,)
 
 
 class TransferRefused(Exception):
@@ -429,6 +448,13 @@ async def _sip_api(doing: str, *, timeout: float | None = None) -> AsyncIterator
             raise refused(doing, exc.status, exc.code, exc.message) from exc
 
 
+def _new(thing: str, given_id: str) -> None:
+    """Refuses to send a create for a trunk or rule that has an id, as LiveKit would ("trunk id must not be set",
+    "rule id must not be set": livekit/protocol's Create*Request.Validate): ValueError, a bug of ours."""
+    if given_id:
+        raise ValueError(f"a {thing} to create has no id yet; LiveKit refuses one ({given_id!r} given)")
+
+
 def _trunk(info: api.SIPInboundTrunkInfo) -> SipTrunk:
     return SipTrunk(
         id=info.sip_trunk_id, name=info.name, metadata=info.metadata, numbers=tuple(sorted(info.numbers)),
@@ -485,8 +511,10 @@ async def list_sip_inbound_trunks() -> list[SipTrunk]:
 
 
 async def create_sip_inbound_trunk(trunk: SipTrunk) -> SipTrunk:
-    """Creates `trunk` (its id is ignored) and returns it as LiveKit stored it, with its new "ST_..." id.
-    Raises as `_sip_api` says (LiveKitRefused e.g. when another trunk already holds one of the numbers)."""
+    """Creates `trunk` (whose id must be "": ValueError otherwise) and returns it as LiveKit stored it, with its
+    new "ST_..." id. Raises as `_sip_api` says (LiveKitRefused e.g. when another trunk already holds one of the
+    numbers)."""
+    _new("trunk", trunk.id)
     async with _sip_api(f"create the inbound SIP trunk {trunk.name!r}") as sip:
         created = await sip.create_inbound_trunk(api.CreateSIPInboundTrunkRequest(trunk=_trunk_info(trunk)))
     return _trunk(created)
@@ -516,11 +544,20 @@ async def list_sip_dispatch_rules() -> list[SipRule]:
 
 
 async def create_sip_dispatch_rule(rule: SipRule) -> SipRule:
-    """Creates `rule` (its id is ignored; an individual rule only, else ValueError) and returns it as LiveKit
-    stored it, with its new "SDR_..." id. Raises as `_sip_api` says."""
-    info = _rule_info(rule)
-    async with _sip_api(f"create the SIP dispatch rule {rule.name!r}") as sip:
-        created = await sip.create_dispatch_rule(api.CreateSIPDispatchRuleRequest(dispatch_rule=info))
+    """Creates `rule` (an individual rule whose id is "": ValueError otherwise) and returns it as LiveKit stored
+    it, with its new "SDR_..." id. Raises as `_sip_api` says, and SipServerTooOld when the server is older than
+    SIP_MINIMUM_VERSIONS: it answers "missing rule" to a rule sent whole in `dispatch_rule`, reading only the
+    legacy fields, which cannot hold the called number."""
+    _new("dispatch rule", rule.id)
+    doing = f"create the SIP dispatch rule {rule.name!r}"
+    request = api.CreateSIPDispatchRuleRequest(dispatch_rule=_rule_info(rule))
+    try:
+        async with _sip_api(doing) as sip:
+            created = await sip.create_dispatch_rule(request)
+    except LiveKitRefused as exc:
+        if exc.status == 400 and exc.message == "missing rule":
+            raise SipServerTooOld(doing, exc.status, exc.code, exc.message) from exc
+        raise
     return _rule(created)
 
 

@@ -32,7 +32,8 @@ from .livekit_server import SipRule, SipTrunk
 MANAGED_BY = "maitre"
 TRUNK_NAME = "maitre"
 TRUNK_METADATA = json.dumps({"managed_by": MANAGED_BY})
-# The id a rule gets for a trunk that this plan creates: `apply` puts the new trunk's id in its place.
+# The trunk id a rule gets for the trunk that this plan creates (the trunk itself has id ""): `apply` puts the
+# new trunk's id in its place before the rule is sent.
 NEW_TRUNK = "<new trunk>"
 
 
@@ -119,7 +120,8 @@ def plan(lines: Iterable[PhoneLine], trunks: Iterable[SipTrunk], rules: Iterable
         why = "a second maitre trunk" if live else "no live phone line"
         trunk_actions.append(Action("delete", f"delete trunk {extra.id} ({why})", trunk=extra))
     if live:
-        want = desired_trunk((str(line.number) for line in live.values()), trunk_id)
+        # A trunk to create has no id: LiveKit refuses a create that carries one ("trunk id must not be set").
+        want = desired_trunk((str(line.number) for line in live.values()), ours[0].id if ours else "")
         numbers = ", ".join(want.numbers)
         if not ours:
             trunk_actions.append(Action("create", f"create trunk {TRUNK_NAME} for {numbers}", trunk=want))
@@ -191,6 +193,14 @@ async def apply(actions: Iterable[Action], done=lambda action: None) -> None:
         done(action)
 
 
+def pending() -> tuple[list[PhoneLine], list[Action]]:
+    """Every phone line (with its restaurant) and the actions that would bring LiveKit up to date for them ([]:
+    in sync). Reads LiveKit, changes nothing. Raises as `read_livekit` says. Sync: for commands and doctor."""
+    lines = current_lines()
+    trunks, rules = async_to_sync(read_livekit)()
+    return lines, plan(lines, trunks, rules)
+
+
 def sync_lines(line_ids: Collection[int]) -> list[str]:
     """Brings LiveKit up to date for a change to these phone lines (saved or deleted): the trunk's numbers, and
     those lines' rules; other lines' rules are left to sync_sip. Returns the texts of the actions done ([]:
@@ -212,7 +222,7 @@ def explain(exc: Exception) -> str:
     (`exc` is one of the exceptions `apply` and `read_livekit` raise)."""
     if isinstance(exc, lk.LiveKitNotConfigured):
         return f"LiveKit is not configured: set {exc}."
-    if isinstance(exc, lk.LiveKitRefused):  # SipNotConnected included: its sentence names Redis
+    if isinstance(exc, lk.LiveKitRefused):  # SipNotConnected and SipServerTooOld included: they say what to do
         return str(exc)
     return (
         f"LiveKit did not answer at {settings.LIVEKIT_URL} within {settings.LIVEKIT_API_TIMEOUT:g} s: is it "
