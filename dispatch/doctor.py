@@ -2,8 +2,8 @@
 
 Each check returns a CheckResult: ok, or a failure whose message says what to do. They run in this order,
 each with a short bound on its outside calls (CHECK_TIMEOUT seconds) so a dead part fails fast:
-database, livekit, worker, models, static, redis, deploy. The worker check needs LiveKit to answer; when the
-livekit check failed it fails too, saying so, without calling LiveKit again.
+database, livekit, worker, phone, models, static, redis, deploy. The worker and phone checks need LiveKit to
+answer; when the livekit check failed they fail too, saying so, without calling LiveKit again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.core import checks
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 
-from . import livekit_server
+from . import livekit_server, sip
 
 CHECK_TIMEOUT = 5.0  # seconds any one outside call of a check may take
 AGENT_WAIT = 8.0  # seconds the worker check waits for the agent to join its room (a cold worker needs ~4 s)
@@ -50,7 +50,7 @@ def run_all(*, agent_wait: float = AGENT_WAIT) -> list[CheckResult]:
     """Every check, in order; the worker check waits up to `agent_wait` seconds for the agent."""
     results = [check_database()]
     livekit = check_livekit()
-    results += [livekit, check_worker(agent_wait, livekit_ok=livekit.ok)]
+    results += [livekit, check_worker(agent_wait, livekit_ok=livekit.ok), check_phone(livekit_ok=livekit.ok)]
     results += [check_models(), check_static(), check_redis(), check_deploy()]
     return results
 
@@ -127,6 +127,29 @@ def check_worker(wait: float, *, livekit_ok: bool = True) -> CheckResult:
     if visit.agent_identity is None:
         return CheckResult("worker", False, f"no worker registered as {name}: start `manage.py runagent start`")
     return CheckResult("worker", True, f"{name} joined a test room in {visit.seconds:.1f} s")
+
+
+def check_phone(*, livekit_ok: bool = True) -> CheckResult:
+    """With live phone lines: LiveKit's SIP API answers (it needs Redis on LiveKit's side) and its trunk and
+    dispatch rules match the lines (dispatch.sip.pending plans nothing). Passes without a word to LiveKit when
+    no line is live. Not tried when LiveKit itself failed."""
+    try:
+        live = [line for line in sip.current_lines() if line.is_active and line.restaurant.is_active]
+    except DatabaseError:
+        return CheckResult("phone", False, "not checked: the database must answer first (see the database check)")
+    if not live:
+        return CheckResult("phone", True, "no live phone line: nothing to check")
+    if not livekit_ok:
+        return CheckResult("phone", False, "not checked: LiveKit must answer first (see the livekit check)")
+    try:
+        _lines, actions = sip.pending()
+    except sip.SYNC_ERRORS as exc:
+        return CheckResult("phone", False, sip.explain(exc))
+    if actions:
+        return CheckResult("phone", False, f"LiveKit differs from the phone lines ({len(actions)} change(s), first: "
+                                           f"{actions[0].text}): run `manage.py sync_sip`")  # fmt: skip
+    return CheckResult("phone", True, f"{len(live)} line(s) in sync; phone lines need "
+                                      f"{livekit_server.SIP_MINIMUM_VERSIONS}")  # fmt: skip
 
 
 # --- models -----------------------------------------------------------------------------------------------

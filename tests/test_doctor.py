@@ -20,7 +20,8 @@ from django.test import Client
 from agent_worker.metadata import DOCTOR_METADATA, DoctorJob, parse_job_metadata
 from dispatch import livekit_server
 from dispatch.models import Call, WebhookEvent
-from tests.conftest import API_KEY, API_SECRET
+from restaurants.models import PhoneLine
+from tests.conftest import API_KEY, API_SECRET, make_restaurant
 from tests.fakes import webhooks
 from tests.fakes.livekit_stack import FakeLiveKitStack
 from tests.fakes.openai_models import FakeOpenAIModels
@@ -166,6 +167,53 @@ class TestWorker:
         assert (Call.objects.count(), WebhookEvent.objects.count()) == (0, 0)
 
 
+class TestPhone:
+    @pytest.fixture
+    def line(self, db):
+        return PhoneLine.objects.create(restaurant=make_restaurant(), number="+15105550100")
+
+    def test_without_a_live_line_it_asks_livekit_nothing(self, stack):
+        _, checks = doctor("--wait", "0.1")
+
+        assert checks["phone"] == {"name": "phone", "ok": True, "message": "no live phone line: nothing to check"}
+        assert not [m for m in stack.twirp.methods if "SIP" in m]
+
+    def test_lines_not_synced_yet_say_what_differs_and_what_to_run(self, stack, line):
+        status, checks = doctor("--wait", "0.1")
+
+        assert status == 1
+        assert checks["phone"]["message"] == (
+            "LiveKit differs from the phone lines (2 change(s), first: create trunk maitre for +15105550100): run "
+            "`manage.py sync_sip`"
+        )
+        assert stack.twirp.sip_writes == []
+
+    def test_synced_lines_pass_and_name_the_versions_phone_lines_need(self, stack, line):
+        call_command("sync_sip", stdout=io.StringIO())
+
+        _, checks = doctor("--wait", "0.1")
+
+        assert checks["phone"]["ok"], checks["phone"]
+        assert checks["phone"]["message"] == (
+            "1 line(s) in sync; phone lines need livekit-server 1.9 and livekit-sip 1.3 or newer (verified with "
+            "1.9.12 and 1.3.0)"
+        )
+
+    def test_livekit_without_redis_is_named(self, stack, line):
+        stack.twirp.sip_without_redis()
+
+        _, checks = doctor("--wait", "0.1")
+
+        assert checks["phone"]["message"] == livekit_server.SIP_NOT_CONNECTED
+
+    def test_not_tried_when_livekit_does_not_answer(self, stack, line, settings):
+        settings.LIVEKIT_URL = f"ws://127.0.0.1:{CLOSED_PORT}"
+
+        _, checks = doctor("--wait", "0.1")
+
+        assert checks["phone"]["message"] == "not checked: LiveKit must answer first (see the livekit check)"
+
+
 class TestModels:
     def test_it_passes_when_the_key_is_accepted_and_the_models_exist(self, models):
         assert doctor("--wait", "0.1")[1]["models"]["ok"]
@@ -255,7 +303,7 @@ def test_the_text_report_is_one_line_per_check_and_exits_1_on_a_failure(settings
 
     lines = out.getvalue().splitlines()
     assert exit_.value.code == 1
-    assert [line.split()[0] for line in lines] == ["database", "livekit", "worker", "models", "static", "redis", "deploy"]
+    assert [line.split()[0] for line in lines] == ["database", "livekit", "worker", "phone", "models", "static", "redis", "deploy"]
     assert lines[1].startswith("livekit   FAIL: not set: LIVEKIT_URL")
 
 
@@ -279,7 +327,7 @@ def test_a_healthy_stack_passes_every_check(transactional_db, django_db_serializ
 
         lines = out.getvalue().splitlines()
         assert [line.split()[:2] for line in lines] == [
-            [name, "ok"] for name in ("database", "livekit", "worker", "models", "static", "redis", "deploy")
+            [name, "ok"] for name in ("database", "livekit", "worker", "phone", "models", "static", "redis", "deploy")
         ]
         print(out.getvalue())  # shown with -s: the closing note's healthy report
         # The agent joined doctor's room, and the room is gone.

@@ -8,7 +8,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from livekit.protocol import agent_dispatch as agent_dispatch_pb
 from livekit.protocol import room as room_pb
 from livekit.protocol import sip as sip_pb
@@ -298,6 +298,29 @@ class TestDryRun:
 
         assert f"delete rule {rule_id} (line removed)" in out
         assert rule_id in livekit.sip_rules
+
+
+class TestCheck:
+    def test_in_sync_it_exits_0(self, livekit, lines):
+        sync()
+
+        assert sync("--check") == (0, "nothing to change\n", "")
+
+    def test_drift_exits_1_naming_each_change_and_writes_nothing(self, livekit, lines, trattoria):
+        sync()
+        writes = list(livekit.sip_writes)
+        lines[1].delete()
+
+        status, out, err = sync("--check")
+
+        assert status == 1
+        assert "update trunk" in out and "delete rule" in out and "(line removed)" in out
+        assert err.strip() == "LiveKit differs from the phone lines (2 change(s)): run manage.py sync_sip."
+        assert livekit.sip_writes == writes
+
+    def test_check_and_dry_run_are_one_or_the_other(self, livekit, lines):
+        with pytest.raises(CommandError, match="not allowed with argument"):
+            call_command("sync_sip", "--check", "--dry-run", stdout=StringIO(), stderr=StringIO())
 
 
 class TestWhenLiveKitCannotBeUsed:

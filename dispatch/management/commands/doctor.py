@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = (
         "Check every part maitre needs, one line each, `ok` or `FAIL: <what to do>`: the database and its "
         "migrations, LiveKit and the API key pair, a worker registered as LIVEKIT_AGENT_NAME (it is dispatched to "
-        "a throwaway room), the model server and the configured models, collected static files, Redis, and "
+        "a throwaway room), the phone lines' SIP trunk and rules on LiveKit, the model server and the configured models, collected static files, Redis, and "
         "`check --deploy`. Exit status 1 when any check fails."
     )
     requires_system_checks = []  # doctor runs them itself (the deploy check), and must run when they fail
