@@ -8,11 +8,14 @@ import json
 from io import StringIO
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 from livekit.protocol import agent_dispatch as agent_dispatch_pb
 from livekit.protocol import room as room_pb
 from livekit.protocol import sip as sip_pb
 
+from dispatch import livekit_server, sip
+from dispatch.livekit_server import SipRule, SipTrunk
 from restaurants.models import PhoneLine
 from tests.conftest import make_restaurant
 from tests.test_settings import manage
@@ -298,6 +301,18 @@ class TestDryRun:
 
         assert f"delete rule {rule_id} (line removed)" in out
         assert rule_id in livekit.sip_rules
+
+
+def test_a_trunk_or_rule_to_create_never_carries_an_id(livekit):
+    """LiveKit refuses a create with an id ("trunk id must not be set"): ours stops before sending one."""
+    trunk = SipTrunk(id=sip.NEW_TRUNK, name="maitre", metadata=MAITRE, numbers=("+15105550100",))
+    rule = SipRule(id="SDR_000000000000", name="line", metadata=MAITRE, room_prefix="restaurant-1-call-")
+
+    with pytest.raises(ValueError, match="a trunk to create has no id yet"):
+        async_to_sync(livekit_server.create_sip_inbound_trunk)(trunk)
+    with pytest.raises(ValueError, match="a dispatch rule to create has no id yet"):
+        async_to_sync(livekit_server.create_sip_dispatch_rule)(rule)
+    assert livekit.requests == []
 
 
 class TestCheck:
