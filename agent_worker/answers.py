@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from babel import Locale
 from django.conf import settings
+from django.utils import timezone
 from livekit.agents import ToolError
 
 from dispatch.models import UnansweredQuestion
@@ -93,23 +93,53 @@ def line_transfer_number(restaurant_id: int, dialled: str) -> str | None:
     return str(found[0] or "") if found else None
 
 
-def _restaurant(restaurant_id: int) -> Restaurant:
+def _restaurant(restaurant_id: int, now: dt.datetime | None = None) -> Restaurant:
+    """The active restaurant with its schedule around `now` loaded (three queries). Raises ToolError."""
     try:
-        return Restaurant.objects.active().get(pk=restaurant_id)
+        return Restaurant.objects.active().with_schedule(now).get(pk=restaurant_id)
     except Restaurant.DoesNotExist:
         raise ToolError("I'm sorry, I can't look that up right now.") from None
 
 
+@dataclass(frozen=True)
+class CommonFacts:
+    """The facts diners ask most, each as its tool says it: `open_now` (check_open with no argument), `today`
+    (check_open for today), `week` (get_opening_hours) and `address` (get_address)."""
+
+    open_now: str
+    today: str
+    week: str
+    address: str
+
+
+def common_facts(restaurant_id: int) -> CommonFacts:
+    """The four commonest facts at this moment, from one load of the restaurant and its schedule (three
+    queries). Raises ToolError when the restaurant is gone or inactive."""
+    now = timezone.now()
+    r = _restaurant(restaurant_id, now)
+    schedule, local_now = r.schedule_around(now), now.astimezone(r.tz)
+    return CommonFacts(
+        open_now=_status_now(r, schedule, local_now),
+        today=_hours_on(r, schedule, local_now.date()),
+        week=_opening_hours(r, schedule, local_now.date()),
+        address=_address(r),
+    )
+
+
 def opening_hours(restaurant_id: int) -> str:
-    """The weekly hours, grouped, plus special days in the next two weeks, in the restaurant's local time."""
-    r = _restaurant(restaurant_id)
-    text = f"Opening hours (local time, {r.time_zone}): {r.weekly_hours_text()}"
-    today = r.local_now().date()
+    """The weekly hours, grouped, plus special days in the next LOOKAHEAD_DAYS, in the restaurant's local time:
+    "Opening hours (local time, Europe/Rome): Monday: closed. ... Special days coming up: Friday (2026-12-25):
+    closed (Christmas Day)." Raises ToolError when the restaurant is gone or inactive."""
+    now = timezone.now()
+    r = _restaurant(restaurant_id, now)
+    return _opening_hours(r, r.schedule_around(now), now.astimezone(r.tz).date())
+
+
+def _opening_hours(r: Restaurant, schedule: hours.Schedule, today: dt.date) -> str:
+    text = f"Opening hours (local time, {r.time_zone}): {hours.say_weekly(schedule.weekly, r.language)}"
     specials = [
-        f"{hours.say_day(sd.date, today)} ({sd.date.isoformat()}): "
-        + ("closed" if sd.is_closed else hours.say_rules([hours.Rule(sd.opens, sd.closes)], r.language))
-        + (f", {sd.note}" if sd.note else "")
-        for sd in r.upcoming_special_days()
+        f"{hours.say_day(sd.date, today)} ({sd.date.isoformat()}): {hours.say_periods(list(sd.periods), r.language, sd.note)}"
+        for sd in schedule.special_days_between(today, today + dt.timedelta(days=hours.LOOKAHEAD_DAYS))
     ]
     if specials:
         text += " Special days coming up: " + "; ".join(specials) + "."
@@ -151,44 +181,53 @@ def _parse_time(value: str) -> tuple[dt.time, int]:
     raise ToolError(UNCLEAR_TIME)
 
 
-def _say_moment(moment: dt.datetime, today: dt.date, language: str) -> str:
-    """"today at 19:00 (2026-11-22)", "Tuesday at 12:00 (2026-11-24)": the day said from the real today."""
-    return f"{hours.say_day(moment.date(), today)} at {hours.say_time(moment, language)} ({moment.date().isoformat()})"
-
-
 def open_status(restaurant_id: int, date: str | None = None, time: str | None = None) -> str:
     """Open or closed now, at a local `time` today, or at local `date` + `time`; a `date` alone gives that
     day's hours. `date` is ISO (2026-12-24), "today" or "tomorrow"; `time` is 24-hour HH:MM (or 7 pm,
-    24:00); both the restaurant's local time. Raises ToolError for a date or time it cannot read, or a date
-    before yesterday or more than a year ahead."""
-    r = _restaurant(restaurant_id)
-    now = r.local_now()
+    24:00); both the restaurant's local time. "Open now (Tuesday 2026-12-08, 13:05), until 14:30.", "Closed at
+    16:00 on Tuesday 2026-12-08, opens today 19:00 (2026-12-08).", "Tuesday 2026-12-08: 12:00 to 14:30
+    (Lunch) and 19:00 to 23:00 (Dinner) (local time)." Raises ToolError for a date or time it cannot read, a
+    date before yesterday or more than a year ahead, or a restaurant gone or inactive."""
+    now = timezone.now()
+    r = _restaurant(restaurant_id, now)
+    local_now = now.astimezone(r.tz)
+    if not date and not time:
+        return _status_now(r, r.schedule_around(now), local_now)
     if date and not time:
-        day = _parse_date(date, now.date())
-        return f"{hours.WEEKDAYS[day.weekday()]} {day.isoformat()}: {r.hours_on_text(day)} (local time)."
-    if time:
-        clock, days_after = _parse_time(time)
-        day = (_parse_date(date, now.date()) if date else now.date()) + dt.timedelta(days=days_after)
-        when = dt.datetime.combine(day, clock).replace(tzinfo=r.tz)
-        asked = f"at {hours.say_time(when, r.language)} on {hours.WEEKDAYS[day.weekday()]} {day.isoformat()}"
-    else:
-        when = now
-        asked = f"now ({hours.WEEKDAYS[now.weekday()]} {now.date().isoformat()}, {hours.say_time(now, r.language)})"
-    status = r.opening_status(when)
+        day = _parse_date(date, local_now.date())
+        return _hours_on(r, r.schedule(day, 1), day)
+    clock, days_after = _parse_time(time)
+    day = (_parse_date(date, local_now.date()) if date else local_now.date()) + dt.timedelta(days=days_after)
+    when = dt.datetime.combine(day, clock).replace(tzinfo=r.tz)
+    asked = f"at {hours.say_time(when, r.language)} on {hours.WEEKDAYS[day.weekday()]} {day.isoformat()}"
+    return _say_status(r, r.schedule_around(when).status_at(when), asked, local_now.date())
+
+
+def _status_now(r: Restaurant, schedule: hours.Schedule, local_now: dt.datetime) -> str:
+    asked = f"now ({hours.WEEKDAYS[local_now.weekday()]} {local_now.date().isoformat()}, " \
+            f"{hours.say_time(local_now, r.language)})"  # fmt: skip
+    return _say_status(r, schedule.status_at(local_now), asked, local_now.date())
+
+
+def _say_status(r: Restaurant, status: hours.OpeningStatus, asked: str, today: dt.date) -> str:
     note = f" Note: {status.note}." if status.note else ""
-    if status.is_open:
-        return f"Open {asked}, {hours.say_until(status, r.language)}.{note}"
-    if status.next_opens_at is None:
-        return f"Closed {asked}, with no opening in the following two weeks.{note}"
-    return f"Closed {asked}. Next opening: {_say_moment(status.next_opens_at, now.date(), r.language)}.{note}"
+    return f"{hours.say_status(status, r.language, asked=asked, today=today)}.{note}"
+
+
+def _hours_on(r: Restaurant, schedule: hours.Schedule, day: dt.date) -> str:
+    periods, note = schedule.periods_on(day)
+    return f"{hours.WEEKDAYS[day.weekday()]} {day.isoformat()}: {hours.say_periods(periods, r.language, note)} (local time)."
 
 
 def address(restaurant_id: int) -> str:
-    """Street address, city, country name and phone number."""
-    r = _restaurant(restaurant_id)
-    country = Locale.parse("en").territories.get(r.country, r.country)
-    place = " ".join(p for p in (r.postal_code, r.city) if p)
-    return f"{r.name} is at {r.street_address}, {place}, {country}. Phone: {r.phone}."
+    """Street address, city, country name and phone number, as the agent says them: "Trattoria Test is at Via
+    dei Coronari 12, 00186 Roma, Italy. Phone: 0 6, 1 2 3 4, 5 6 7 8." Raises ToolError when the restaurant is
+    gone or inactive."""
+    return _address(_restaurant(restaurant_id))
+
+
+def _address(r: Restaurant) -> str:
+    return f"{r.name} is at {r.address.spoken}. Phone: {r.phone_spoken}."
 
 
 def _describe(item: MenuItem, r: Restaurant, *, full: bool) -> str:

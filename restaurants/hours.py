@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_time
+from babel.dates import format_time, format_timedelta
 
 UTC = dt.timezone.utc
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -23,8 +23,9 @@ LOOKAHEAD_DAYS = 14
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One local wall-clock period: opens at `opens`, closes at `closes` (the next day if not after)."""
+class Period:
+    """A service period's local wall-clock times: opens at `opens`, closes at `closes` (the next day if not
+    after; equal: 24 hours), with an optional `label` ("Lunch")."""
 
     opens: dt.time
     closes: dt.time
@@ -36,11 +37,12 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class SpecialRule:
-    """A date whose hours replace the weekly pattern: closed (no rules), or its own period."""
+class SpecialHours:
+    """A date whose hours replace the weekly pattern: closed (no periods), or its own periods, with the `note`
+    diners hear ("Christmas Day")."""
 
     date: dt.date
-    rules: tuple[Rule, ...]
+    periods: tuple[Period, ...]
     note: str = ""
 
 
@@ -51,6 +53,16 @@ class Opening:
     starts: dt.datetime
     ends: dt.datetime
     label: str = ""
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What a diner's page shows of an OpeningStatus: `is_open`, `text` (say_status) and the special day's
+    `note` ("" on an ordinary day)."""
+
+    is_open: bool
+    text: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,28 +107,33 @@ def _wall(instant: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 @dataclass
 class Schedule:
-    """Weekly rules (index 0 = Monday) plus special days, in one time zone."""
+    """Weekly service periods (weekday 0 = Monday -> periods, earliest first) plus special days, in one time
+    zone. `special` holds the special days of the dates it was built for (Restaurant.schedule says which)."""
 
     tz: ZoneInfo
-    weekly: dict[int, list[Rule]]
-    special: dict[dt.date, SpecialRule] = field(default_factory=dict)
+    weekly: dict[int, list[Period]]
+    special: dict[dt.date, SpecialHours] = field(default_factory=dict)
 
-    def rules_on(self, day: dt.date) -> tuple[list[Rule], str]:
-        """The rules that apply on local `day` and the special day's note ("" on an ordinary day)."""
+    def periods_on(self, day: dt.date) -> tuple[list[Period], str]:
+        """The periods that apply on local `day` and the special day's note ("" on an ordinary day)."""
         if day in self.special:
             sp = self.special[day]
-            return list(sp.rules), sp.note
+            return list(sp.periods), sp.note
         return list(self.weekly.get(day.weekday(), [])), ""
+
+    def special_days_between(self, first: dt.date, last: dt.date) -> list[SpecialHours]:
+        """The special days this schedule holds from local date `first` to `last` (exclusive), by date."""
+        return [self.special[d] for d in sorted(self.special) if first <= d < last]
 
     def openings_on(self, day: dt.date) -> list[Opening]:
         """Openings that start on local `day`, earliest first (an overnight one ends on the next day)."""
-        rules, _ = self.rules_on(day)
+        periods, _ = self.periods_on(day)
         out = []
-        for rule in rules:
-            starts = wall_clock(day, rule.opens, self.tz)
-            ends = wall_clock(day + dt.timedelta(days=rule.runs_past_midnight), rule.closes, self.tz)
+        for period in periods:
+            starts = wall_clock(day, period.opens, self.tz)
+            ends = wall_clock(day + dt.timedelta(days=period.runs_past_midnight), period.closes, self.tz)
             if ends > starts:  # a period lost entirely to a DST jump has no opening
-                out.append(Opening(starts, ends, rule.label))
+                out.append(Opening(starts, ends, period.label))
         return sorted(out, key=lambda o: o.starts)
 
     def _openings_from(self, day: dt.date, days: int) -> list[Opening]:
@@ -128,7 +145,7 @@ class Schedule:
             raise ValueError("when must be timezone-aware")
         now = when.astimezone(UTC)
         local = when.astimezone(self.tz)
-        _, note = self.rules_on(local.date())
+        _, note = self.periods_on(local.date())
         # Yesterday's overnight period may still be running.
         openings = self._openings_from(local.date() - dt.timedelta(days=1), LOOKAHEAD_DAYS + 2)
         for i, opening in enumerate(openings):
@@ -171,7 +188,7 @@ def first_overlap(periods: list[tuple[int, dt.time, dt.time]]) -> tuple[int, int
     return None
 
 
-# --- Phrasing -----------------------------------------------------------------------------------------
+# --- Phrasing: the one place each sentence about hours is worded (pages, badges and the agent use these) ---
 
 
 def babel_locale(language: str) -> Locale:
@@ -182,31 +199,47 @@ def babel_locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
+def language_name(language: str) -> str:
+    """English name of a BCP 47 tag: "de-DE" -> "German (Germany)"; the tag itself when Babel does not know it."""
+    try:
+        return Locale.parse(language.replace("-", "_")).get_display_name("en") or language
+    except (UnknownLocaleError, ValueError, TypeError):
+        return language
+
+
+# "2 weeks": how far ahead the next opening is looked for, in words.
+LOOKAHEAD_TEXT = format_timedelta(dt.timedelta(days=LOOKAHEAD_DAYS), granularity="day", threshold=1, locale="en")
+
+
 def say_time(value: dt.time | dt.datetime, language: str) -> str:
     """A clock time the way the restaurant's locale writes it ("18:00", "6:00 PM")."""
     t = value.time() if isinstance(value, dt.datetime) else value
     return format_time(t, format="short", locale=babel_locale(language))
 
 
-def say_rule(rule: Rule, language: str) -> str:
-    text = f"{say_time(rule.opens, language)} to {say_time(rule.closes, language)}"
-    if rule.runs_past_midnight:
-        text += " (past midnight)" if rule.closes != rule.opens else " (24 hours)"
-    return f"{text} ({rule.label})" if rule.label else text
+def say_period(period: Period, language: str) -> str:
+    """"19:00 to 01:30 (past midnight) (Dinner)", "06:00 to 06:00 (24 hours)"."""
+    text = f"{say_time(period.opens, language)} to {say_time(period.closes, language)}"
+    if period.runs_past_midnight:
+        text += " (past midnight)" if period.closes != period.opens else " (24 hours)"
+    return f"{text} ({period.label})" if period.label else text
 
 
-def say_rules(rules: list[Rule], language: str) -> str:
-    return " and ".join(say_rule(r, language) for r in rules) if rules else "closed"
+def say_periods(periods: list[Period], language: str, note: str = "") -> str:
+    """One day's hours: "12:00 to 14:30 (Lunch) and 19:00 to 23:00 (Dinner)", "closed"; a special day's `note`
+    follows in brackets: "closed (Christmas Day)", "17:00 to 21:00 (Republic Day)"."""
+    text = " and ".join(say_period(p, language) for p in periods) if periods else "closed"
+    return f"{text} ({note})" if note else text
 
 
-def say_weekly(weekly: dict[int, list[Rule]], language: str) -> str:
+def say_weekly(weekly: dict[int, list[Period]], language: str) -> str:
     """The weekly pattern for speech, consecutive days with equal hours grouped.
 
     e.g. "Monday to Friday: 11:30 to 14:30 (Lunch) and 18:00 to 22:00 (Dinner). Sunday: closed."
     """
     groups: list[tuple[int, int, str]] = []
     for day in range(7):
-        text = say_rules(sorted(weekly.get(day, []), key=lambda r: r.opens), language)
+        text = say_periods(sorted(weekly.get(day, []), key=lambda p: p.opens), language)
         if groups and groups[-1][2] == text:
             groups[-1] = (groups[-1][0], day, text)
         else:
@@ -244,11 +277,20 @@ def say_until(status: OpeningStatus, language: str) -> str:
     return f"until {until}"
 
 
-def say_status(status: OpeningStatus, language: str) -> str:
-    """Short badge text: "Open now, until 22:00" or "Closed, opens Tuesday 11:30"."""
+def say_status(status: OpeningStatus, language: str, *, asked: str = "", today: dt.date | None = None) -> str:
+    """Open or closed and what comes next, for a badge: "Open now, until 22:00", "Closed, opens Tuesday 11:30",
+    "Closed, no opening in the next 2 weeks".
+
+    For the agent, `asked` says which moment was asked about ("at 19:30 on Friday 2026-12-11"; "now" reads as
+    "now") and `today` (the restaurant's local date now) names days from the real today and adds the ISO date:
+    "Closed at 15:00 on Tuesday 2026-12-08, opens today 19:00 (2026-12-08)". The special day's note is not
+    included: callers show it their own way."""
+    today = today or status.at.date()
     if status.is_open:
-        return f"Open now, {say_until(status, language)}"
+        return f"Open {asked or 'now'}, {say_until(status, language)}"
+    closed = f"Closed {asked}" if asked else "Closed"
     if status.next_opens_at is None:
-        return "Closed, no opening in the next two weeks"
+        return f"{closed}, no opening in the next {LOOKAHEAD_TEXT}"
     when = status.next_opens_at
-    return f"Closed, opens {say_day(when.date(), status.at.date())} {say_time(when, language)}"
+    opens = f"opens {say_day(when.date(), today)} {say_time(when, language)}"
+    return f"{closed}, {opens} ({when.date().isoformat()})" if asked else f"{closed}, {opens}"

@@ -12,8 +12,10 @@ import difflib
 import re
 import zoneinfo
 from decimal import Decimal
+from dataclasses import dataclass
 from functools import cached_property
 
+from babel import Locale
 from babel.core import get_global
 from babel.numbers import format_currency
 from django.conf import settings
@@ -24,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
-from . import hours
+from . import hours, phones
 
 # Phone numbers are parsed and validated by the phonenumbers library (django-phonenumber-field) and stored in
 # E.164; staff may type spaces or dashes, but always the + and the country code.
@@ -93,11 +95,54 @@ class TurnTaking(models.TextChoices):
 
 # The most simultaneous calls staff may allow one restaurant (each holds a job process on a worker).
 MAX_CONCURRENT_CALLS = 50
+# What the agent says first when staff wrote no greeting.
+DEFAULT_GREETING = "Welcome to {name}. How can I help you?"
+# The days a schedule covers around a moment: yesterday (its overnight period may still run), today, and
+# LOOKAHEAD_DAYS + 1 more for the next opening.
+SCHEDULE_DAYS_BEFORE, SCHEDULE_DAYS = 1, hours.LOOKAHEAD_DAYS + 3
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """A restaurant's address: `street` ("Via dei Coronari 12"), `place` ("00186 Roma": postal code and city),
+    `country` (ISO 3166 code, "IT") and `country_name` (in English, "Italy")."""
+
+    street: str
+    place: str
+    country: str
+    country_name: str
+
+    def __str__(self) -> str:
+        """One line for screens: "Via dei Coronari 12, 00186 Roma, IT"."""
+        return f"{self.street}, {self.place}, {self.country}"
+
+    @property
+    def spoken(self) -> str:
+        """For speech, the country named: "Via dei Coronari 12, 00186 Roma, Italy"."""
+        return f"{self.street}, {self.place}, {self.country_name}"
 
 
 class RestaurantQuerySet(models.QuerySet):
     def active(self) -> RestaurantQuerySet:
         return self.filter(is_active=True)
+
+    def with_schedule(self, when: dt.datetime | None = None) -> RestaurantQuerySet:
+        """These restaurants with what `Restaurant.schedule_around(when)` needs (default: now) loaded in two
+        queries for all of them, the service periods and the special days around `when` in any time zone, so
+        that badges for a whole list cost no query per restaurant."""
+        utc_day = (when or timezone.now()).astimezone(dt.UTC).date()
+        # A local date is at most a day from the UTC date; the schedule reaches from the day before it.
+        first = utc_day - dt.timedelta(days=SCHEDULE_DAYS_BEFORE + 1)
+        last = utc_day + dt.timedelta(days=SCHEDULE_DAYS + 1)
+        special_days = SpecialDay.objects.filter(date__gte=first, date__lt=last).order_by("date")
+        return self.annotate(
+            # The dates loaded_special_days covers, for schedule() to tell what it may use.
+            loaded_from=models.Value(first, output_field=models.DateField()),
+            loaded_until=models.Value(last, output_field=models.DateField()),
+        ).prefetch_related(
+            models.Prefetch("service_periods", ServicePeriod.objects.order_by("opens"), to_attr="loaded_periods"),
+            models.Prefetch("special_days", special_days, to_attr="loaded_special_days"),
+        )
 
     def for_staff(self, user) -> RestaurantQuerySet:
         """The restaurants `user` may see and edit in admin: every one for a superuser, else those whose
@@ -130,7 +175,7 @@ class Restaurant(models.Model):
         max_length=3, default="EUR", validators=[validate_currency], help_text="ISO 4217 code of menu prices."
     )
     greeting = models.CharField(
-        max_length=300, blank=True, help_text='Spoken first. Empty: "Welcome to <name>. How can I help you?"'
+        max_length=300, blank=True, help_text=f'Spoken first. Empty: "{DEFAULT_GREETING.format(name="<name>")}"'
     )
     agent_instructions = models.TextField(
         "extra instructions for the agent",
@@ -189,13 +234,29 @@ class Restaurant(models.Model):
 
     @property
     def spoken_greeting(self) -> str:
-        return self.greeting or f"Welcome to {self.name}. How can I help you?"
+        """What the agent says first: the staff's greeting, else DEFAULT_GREETING with the name."""
+        return self.greeting or DEFAULT_GREETING.format(name=self.name)
 
     @property
-    def address_text(self) -> str:
-        """One line: street, postal code and city, country code."""
-        place = " ".join(p for p in (self.postal_code, self.city) if p)
-        return f"{self.street_address}, {place}, {self.country}"
+    def address(self) -> PostalAddress:
+        """The postal address: str() for screens, `.spoken` for the agent, `.street` / `.place` for lines."""
+        return PostalAddress(
+            street=self.street_address,
+            place=" ".join(p for p in (self.postal_code, self.city) if p),
+            country=self.country,
+            country_name=Locale.parse("en").territories.get(self.country, self.country),
+        )
+
+    @property
+    def phone_for_people(self) -> str:
+        """The restaurant's phone number as people write it: national format in its own country ("06 1234
+        5678"), international elsewhere; phones.for_people says how."""
+        return phones.for_people(self.phone, self.country)
+
+    @property
+    def phone_spoken(self) -> str:
+        """The phone number as the agent says it, digit group by digit group (phones.spoken)."""
+        return phones.spoken(self.phone, self.country)
 
     def local_now(self) -> dt.datetime:
         """The current moment in the restaurant's time zone."""
@@ -205,57 +266,56 @@ class Restaurant(models.Model):
         """A price as the restaurant's locale writes it: "€12.50", "12,50 €", "¥1,200"."""
         return format_currency(amount, self.currency, locale=hours.babel_locale(self.language))
 
-    # --- Opening hours (queries: one for the weekly periods, one for special days) ---
+    # --- Opening hours: one builder (schedule), two queries, none after RestaurantQuerySet.with_schedule ---
 
-    def weekly_rules(self) -> dict[int, list[hours.Rule]]:
-        """Weekday (0 = Monday) -> rules, earliest first. One query."""
-        weekly: dict[int, list[hours.Rule]] = {d: [] for d in range(7)}
-        for p in self.service_periods.order_by("opens"):
-            weekly[p.weekday].append(hours.Rule(p.opens, p.closes, p.label))
+    def weekly_periods(self) -> dict[int, list[hours.Period]]:
+        """Weekday (0 = Monday) -> service periods, earliest first. One query, none when loaded by with_schedule."""
+        loaded = getattr(self, "loaded_periods", None)
+        rows = loaded if loaded is not None else self.service_periods.order_by("opens")
+        weekly: dict[int, list[hours.Period]] = {d: [] for d in range(7)}
+        for p in rows:
+            weekly[p.weekday].append(p.as_period())
         return weekly
 
     def schedule(self, first: dt.date, days: int) -> hours.Schedule:
-        """The weekly rules plus special days from local date `first` for `days` days. Two queries."""
-        special = {}
-        for sd in self.special_days.filter(date__gte=first, date__lt=first + dt.timedelta(days=days)):
-            rules = () if sd.is_closed else (hours.Rule(sd.opens, sd.closes, sd.note),)
-            special[sd.date] = hours.SpecialRule(sd.date, rules, sd.note)
-        return hours.Schedule(self.tz, self.weekly_rules(), special)
+        """The weekly service periods plus the special days from local date `first` for `days` days. Two
+        queries; none for the days with_schedule loaded (it loads those around its moment)."""
+        last = first + dt.timedelta(days=days)
+        loaded = getattr(self, "loaded_special_days", None)
+        if loaded is None or not self.loaded_from <= first <= last <= self.loaded_until:
+            loaded = None  # not loaded, or not for these days
+        rows = loaded if loaded is not None else self.special_days.filter(date__gte=first, date__lt=last)
+        special = {sd.date: sd.as_special_hours() for sd in rows if first <= sd.date < last}
+        return hours.Schedule(self.tz, self.weekly_periods(), special)
 
-    def _schedule_around(self, when: dt.datetime) -> hours.Schedule:
-        local_day = when.astimezone(self.tz).date()
-        return self.schedule(local_day - dt.timedelta(days=1), hours.LOOKAHEAD_DAYS + 3)
+    def schedule_around(self, when: dt.datetime | None = None) -> hours.Schedule:
+        """The schedule that answers everything about `when` (aware; default now): from the local day before
+        (its overnight period) to LOOKAHEAD_DAYS ahead (the next opening). Two queries, none after
+        with_schedule(when)."""
+        local_day = (when or timezone.now()).astimezone(self.tz).date()
+        return self.schedule(local_day - dt.timedelta(days=SCHEDULE_DAYS_BEFORE), SCHEDULE_DAYS)
 
     def opening_status(self, when: dt.datetime | None = None) -> hours.OpeningStatus:
         """Open or closed at aware `when` (default now), closing time or next opening, in local time.
 
-        Raises ValueError for a naive datetime. Two queries.
+        Raises ValueError for a naive datetime. Two queries, none after with_schedule(when).
         """
         when = when or timezone.now()
-        return self._schedule_around(when).status_at(when)
+        return self.schedule_around(when).status_at(when)
 
     def is_open_at(self, when: dt.datetime) -> bool:
         """True if the restaurant serves at aware `when`. Raises ValueError if naive. Two queries."""
         return self.opening_status(when).is_open
 
+    def badge(self, when: dt.datetime | None = None) -> hours.Badge:
+        """Open or closed at `when` (default now) as the pages show it. Two queries, none after
+        with_schedule(when)."""
+        status = self.opening_status(when)
+        return hours.Badge(status.is_open, hours.say_status(status, self.language), status.note)
+
     def status_text(self, when: dt.datetime | None = None) -> str:
-        """Badge text: "Open now, until 22:00" / "Closed, opens Tuesday 11:30". Two queries."""
-        return hours.say_status(self.opening_status(when), self.language)
-
-    def weekly_hours_text(self) -> str:
-        """The weekly opening hours for speech, days with equal hours grouped. One query."""
-        return hours.say_weekly(self.weekly_rules(), self.language)
-
-    def hours_on_text(self, day: dt.date) -> str:
-        """The hours of one local date, special days honoured: "18:00 to 22:00 (Dinner)" / "closed"."""
-        rules, note = self.schedule(day, 1).rules_on(day)
-        text = hours.say_rules(rules, self.language)
-        return f"{text} ({note})" if note and note not in text else text
-
-    def upcoming_special_days(self, days: int = hours.LOOKAHEAD_DAYS) -> list[SpecialDay]:
-        """Special days from today (local) for `days` days, by date. One query."""
-        today = self.local_now().date()
-        return list(self.special_days.filter(date__gte=today, date__lt=today + dt.timedelta(days=days)))
+        """The badge's text (hours.say_status): "Open now, until 22:00" / "Closed, opens Tuesday 11:30"."""
+        return self.badge(when).text
 
     # --- Menu ---
 
@@ -339,6 +399,9 @@ class ServicePeriod(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
+    def as_period(self) -> hours.Period:
+        return hours.Period(self.opens, self.closes, self.label)
+
     def clean(self) -> None:
         if self.restaurant_id is None or self.weekday is None or self.opens is None or self.closes is None:
             return
@@ -373,6 +436,11 @@ class SpecialDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {'closed' if self.is_closed else f'{self.opens:%H:%M}-{self.closes:%H:%M}'}"
+
+    def as_special_hours(self) -> hours.SpecialHours:
+        """This date's hours for a Schedule: no period when closed, else opens-closes; the note said with them."""
+        periods = () if self.is_closed else (hours.Period(self.opens, self.closes),)
+        return hours.SpecialHours(self.date, periods, self.note)
 
     def clean(self) -> None:
         if self.is_closed and (self.opens or self.closes):

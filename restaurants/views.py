@@ -1,6 +1,9 @@
 """Diner pages: the list of restaurants and one restaurant's card with the "Talk to us" button."""
 
+import datetime as dt
+
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -8,30 +11,28 @@ from . import hours
 from .models import Restaurant
 
 
-def _badge(restaurant: Restaurant) -> dict:
-    """{"open": bool, "text": "Open now, until 22:00"} for now, in the restaurant's time zone. Two queries."""
-    status = restaurant.opening_status()
-    return {"open": status.is_open, "text": hours.say_status(status, restaurant.language), "note": status.note}
-
-
 @require_safe
 def restaurant_list(request):
-    """Active restaurants, each with its open/closed badge."""
-    restaurants = [(r, _badge(r)) for r in Restaurant.objects.active()]
+    """Active restaurants, each with its open/closed badge for now. Three queries whatever their number."""
+    now = timezone.now()
+    restaurants = [(r, r.badge(now)) for r in Restaurant.objects.active().with_schedule(now)]
     return render(request, "restaurants/list.html", {"restaurants": restaurants})
 
 
 @require_safe
 @ensure_csrf_cookie
 def restaurant_detail(request, slug: str):
-    """One active restaurant: badge, weekly hours, special days, address, phone, and the call widget."""
-    restaurant = get_object_or_404(Restaurant.objects.active(), slug=slug)
-    weekly = restaurant.weekly_rules()
-    week = [(hours.WEEKDAYS[d], hours.say_rules(weekly[d], restaurant.language)) for d in range(7)]
+    """One active restaurant: badge, weekly hours, special days in the next LOOKAHEAD_DAYS, address, phone, and
+    the call widget; every time in the restaurant's local time and locale. Three queries."""
+    now = timezone.now()
+    restaurant = get_object_or_404(Restaurant.objects.active().with_schedule(now), slug=slug)
+    schedule = restaurant.schedule_around(now)
+    today, language = now.astimezone(restaurant.tz).date(), restaurant.language
+    upcoming = schedule.special_days_between(today, today + dt.timedelta(days=hours.LOOKAHEAD_DAYS))
     context = {
         "restaurant": restaurant,
-        "badge": _badge(restaurant),
-        "week": week,
-        "special_days": restaurant.upcoming_special_days(),
+        "badge": restaurant.badge(now),
+        "week": [(hours.WEEKDAYS[d], hours.say_periods(schedule.weekly[d], language)) for d in range(7)],
+        "special_days": [(sd.date, hours.say_periods(list(sd.periods), language, sd.note)) for sd in upcoming],
     }
     return render(request, "restaurants/detail.html", context)

@@ -157,11 +157,11 @@ def _at(zone: str, *wall: int) -> dt.datetime:
 CLOSED_TILL_LUNCH = "Closed, opens today 12:00"
 MONDAY_NIGHT_UTC = Clock(  # the clock: a next-Tuesday computed from the UTC date is Rome's today
     "mon-2230-utc-tue-0030-rome", _at("UTC", 2026, 6, 8, 22, 30), dt.datetime(2026, 6, 9, 0, 30), CLOSED_TILL_LUNCH,
-    "Closed now (Tuesday 2026-06-09, 00:30). Next opening: today at 12:00 (2026-06-09).",
+    "Closed now (Tuesday 2026-06-09, 00:30), opens today 12:00 (2026-06-09).",
 )  # fmt: skip
 NEW_YEAR_UTC = Clock(  # 2027 has begun in Rome, not yet in UTC: a date's "next occurrence" turns on the year
     "thu-2330-utc-fri-0030-rome-new-year", _at("UTC", 2026, 12, 31, 23, 30), dt.datetime(2027, 1, 1, 0, 30),
-    CLOSED_TILL_LUNCH, "Closed now (Friday 2027-01-01, 00:30). Next opening: today at 12:00 (2027-01-01).",
+    CLOSED_TILL_LUNCH, "Closed now (Friday 2027-01-01, 00:30), opens today 12:00 (2027-01-01).",
 )  # fmt: skip
 KIRITIMATI = Clock(  # UTC+14: the machine's date is a day ahead of Rome's
     "thu-0030-kiritimati-wed-1230-rome", _at("Pacific/Kiritimati", 2026, 6, 11, 0, 30),
@@ -179,22 +179,22 @@ CLOCKS = (
     ),
     Clock(
         "dst-spring-0315-rome-after-jump", _at("UTC", 2026, 3, 29, 1, 15), dt.datetime(2026, 3, 29, 3, 15),
-        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-03-29, 03:15). Next opening: today at 12:00 (2026-03-29).",
+        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-03-29, 03:15), opens today 12:00 (2026-03-29).",
     ),
     Clock(  # Rome's clocks go back from 03:00 to 02:00 on 25 October 2026: 02:30 comes twice, an hour apart
         "dst-autumn-0230-rome-first-pass", _at("UTC", 2026, 10, 25, 0, 30), dt.datetime(2026, 10, 25, 2, 30),
-        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-10-25, 02:30). Next opening: today at 12:00 (2026-10-25).",
+        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-10-25, 02:30), opens today 12:00 (2026-10-25).",
     ),
     Clock(
         "dst-autumn-0230-rome-second-pass", _at("UTC", 2026, 10, 25, 1, 30), dt.datetime(2026, 10, 25, 2, 30),
-        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-10-25, 02:30). Next opening: today at 12:00 (2026-10-25).",
+        CLOSED_TILL_LUNCH, "Closed now (Sunday 2026-10-25, 02:30), opens today 12:00 (2026-10-25).",
     ),
     NEW_YEAR_UTC,
     KIRITIMATI,
     Clock(  # UTC-10: the machine's date is a day behind Rome's: Sunday on the machine, closed Monday in Rome
         "sun-2330-honolulu-mon-1130-rome", _at("Pacific/Honolulu", 2026, 6, 7, 23, 30),
         dt.datetime(2026, 6, 8, 11, 30), "Closed, opens tomorrow 12:00",
-        "Closed now (Monday 2026-06-08, 11:30). Next opening: tomorrow at 12:00 (2026-06-09).",
+        "Closed now (Monday 2026-06-08, 11:30), opens tomorrow 12:00 (2026-06-09).",
     ),
 )  # fmt: skip
 

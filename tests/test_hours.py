@@ -23,6 +23,13 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 t = dt.time
 
 
+
+def day_hours(restaurant, day: dt.date) -> str:
+    """One local date's hours as the agent and the page word them (hours.say_periods on the schedule)."""
+    periods, note = restaurant.schedule(day, 1).periods_on(day)
+    return hours.say_periods(periods, restaurant.language, note)
+
+
 def rome(day: int, hour: int, minute: int = 0, *, month: int = 6, fold: int = 0) -> dt.datetime:
     """A Rome wall-clock moment in 2026 (June by default: 8 = Monday ... 14 = Sunday)."""
     return dt.datetime(2026, month, day, hour, minute, tzinfo=ROME, fold=fold)
@@ -139,7 +146,7 @@ class TestClosedWeekday:
         status = r.opening_status(rome(9, 12))
         assert not status.is_open
         assert status.next_opens_at is None
-        assert r.status_text(rome(9, 12)) == "Closed, no opening in the next two weeks"
+        assert r.status_text(rome(9, 12)) == "Closed, no opening in the next 2 weeks"
 
 
 class TestTimeZones:
@@ -184,7 +191,7 @@ class TestSpecialDays:
         status = restaurant.opening_status(rome(9, 13))
         assert status.note == "Staff party"
         assert status.next_opens_at == rome(10, 12)
-        assert restaurant.hours_on_text(dt.date(2026, 6, 9)) == "closed (Staff party)"
+        assert day_hours(restaurant, dt.date(2026, 6, 9)) == "closed (Staff party)"
 
     def test_a_closure_after_a_closed_monday_pushes_the_next_opening_on(self, restaurant):
         SpecialDay.objects.create(restaurant=restaurant, date=dt.date(2026, 6, 9), note="Inventory")
@@ -204,7 +211,7 @@ class TestSpecialDays:
         assert status.closes_at == rome(9, 21)
         assert status.note == "Republic Day"
         assert not restaurant.is_open_at(rome(9, 22))
-        assert restaurant.hours_on_text(dt.date(2026, 6, 9)) == "17:00 to 21:00 (Republic Day)"
+        assert day_hours(restaurant, dt.date(2026, 6, 9)) == "17:00 to 21:00 (Republic Day)"
 
     def test_a_special_opening_on_the_closed_weekday(self, restaurant):
         SpecialDay.objects.create(
@@ -220,7 +227,7 @@ class TestSpecialDays:
         SpecialDay.objects.create(restaurant=restaurant, date=dt.date(2026, 6, 10), note="Closed")
 
         assert restaurant.opening_status(rome(9, 13)).note == ""
-        assert restaurant.hours_on_text(dt.date(2026, 6, 9)) == "12:00 to 14:30 (Lunch) and 19:00 to 23:00 (Dinner)"
+        assert day_hours(restaurant, dt.date(2026, 6, 9)) == "12:00 to 14:30 (Lunch) and 19:00 to 23:00 (Dinner)"
 
 
 class TestDaylightSavingTime:
@@ -279,9 +286,13 @@ class TestDaylightSavingTime:
         assert restaurant.opening_status(rome(24, 23, month=10)).closes_at == rome(25, 1, 30, month=10)
 
 
+def weekly_text(restaurant) -> str:
+    return hours.say_weekly(restaurant.weekly_periods(), restaurant.language)
+
+
 class TestWeeklyHoursText:
     def test_it_groups_days_with_equal_hours(self, restaurant):
-        assert restaurant.weekly_hours_text() == (
+        assert weekly_text(restaurant) == (
             "Monday: closed. "
             "Tuesday to Thursday: 12:00 to 14:30 (Lunch) and 19:00 to 23:00 (Dinner). "
             "Friday and Saturday: 12:00 to 14:30 (Lunch) and 19:00 to 01:30 (past midnight) (Dinner). "
@@ -291,16 +302,16 @@ class TestWeeklyHoursText:
     def test_the_same_hours_every_day_is_one_group(self, db):
         r = bare_restaurant("every-day", [(d, t(11), t(22)) for d in range(7)])
 
-        assert r.weekly_hours_text() == "Monday to Sunday: 11:00 to 22:00."
+        assert weekly_text(r) == "Monday to Sunday: 11:00 to 22:00."
 
     def test_no_hours_reads_closed_all_week(self, db):
-        assert bare_restaurant("empty").weekly_hours_text() == "Monday to Sunday: closed."
+        assert weekly_text(bare_restaurant("empty")) == "Monday to Sunday: closed."
 
     def test_periods_are_said_earliest_first_in_the_restaurants_clock(self, db):
         r = bare_restaurant("us-diner", [(SAT, t(18), t(22), "Dinner"), (SAT, t(7), t(11))], language="en-US")
         nnbsp = "\u202f"
 
-        assert r.weekly_hours_text() == (
+        assert weekly_text(r) == (
             "Monday to Friday: closed. "
             f"Saturday: 7:00{nnbsp}AM to 11:00{nnbsp}AM and 6:00{nnbsp}PM to 10:00{nnbsp}PM (Dinner). "
             "Sunday: closed."
@@ -309,7 +320,7 @@ class TestWeeklyHoursText:
     def test_a_period_with_equal_times_is_said_as_24_hours(self, db):
         r = bare_restaurant("diner", [(WED, t(6), t(6))])
 
-        assert r.weekly_hours_text() == (
+        assert weekly_text(r) == (
             "Monday and Tuesday: closed. Wednesday: 06:00 to 06:00 (24 hours). Thursday to Sunday: closed."
         )
 

@@ -72,13 +72,13 @@ class TestLoadDemo(TestCase):
             assert r.tts_voice in ("", "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse")
 
     def test_some_restaurant_has_split_shifts(self):
-        assert any(len(rules) >= 2 for r in self.demo for rules in r.weekly_rules().values())
+        assert any(len(periods) >= 2 for r in self.demo for periods in r.weekly_periods().values())
 
     def test_some_restaurant_serves_past_midnight(self):
         assert ServicePeriod.objects.filter(restaurant__in=self.demo).filter(closes__lte=F("opens")).exists()
 
     def test_some_restaurant_is_closed_on_a_weekday(self):
-        assert any(not rules for r in self.demo for rules in r.weekly_rules().values())
+        assert any(not periods for r in self.demo for periods in r.weekly_periods().values())
 
     def test_some_restaurant_is_at_least_five_hours_from_europe(self):
         january, july = dt.datetime(2026, 1, 15, 12, tzinfo=dt.UTC), dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)

@@ -142,7 +142,7 @@ def test_open_now_is_answered_from_facts_read_when_asked_and_an_admin_edit_shows
     second.expect.no_more_events()
     facts = [m.text_content for m in model.requests[-1]["chat_ctx"].items if m.type == "message" and m.role == "system"]
     assert facts[-1].startswith(turn_facts.HEADER)
-    assert "Via dei Coronari 12, 00186 Roma, Italy. Phone: +390612345678." in facts[-1]
+    assert "Via dei Coronari 12, 00186 Roma, Italy. Phone: 0 6, 1 2 3 4, 5 6 7 8." in facts[-1]
     assert clock.now_answer not in facts[-1]  # only this moment's facts: the first turn's are not carried on
 
 
