@@ -2,9 +2,11 @@
 workers' endpoint `/agent`, and the signalling side of a room join at `/rtc`. Written from shared/LIVEKIT.md
 and shared/captures/agent-protocol.jsonl, on top of the two fakes it joins:
 
-- Twirp (`POST /twirp/...`): FakeLiveKitServer's contract (tests/fakes/twirp.py: JWT and grant checks, the
-  rooms that exist), plus `ListRooms` (grant `roomList`) and `ListParticipants` (`roomAdmin` for that room;
-  an unknown room is 404 "not_found");
+- Twirp (`POST /twirp/...`): FakeLiveKitServer's contract (tests/fakes/twirp.py: LiveKit's JWT, grant and
+  request checks, the rooms that exist, `as_livekit_1_8()`), with the participants connected below:
+  `ListParticipants` (`roomAdmin` for that room) lists them (nobody for a room nobody is in, as LiveKit's
+  store answers), and `TransferSIPParticipant` finds them (one without a SIP call is 400 "no SIP session
+  associated with participant");
 - `/agent`: FakeAgentServer (tests/fakes/agent_server.py), several workers at once. A `CreateDispatch` is
   offered to a worker registered under its agent_name, as the server does (the least busy first; no worker:
   the job is dropped without a word), with the room that exists and the dispatch's metadata;
@@ -27,7 +29,7 @@ from livekit import api
 from livekit.protocol import models, room, rtc
 
 from tests.fakes.agent_server import SERVER_INFO, FakeAgentServer, _sid
-from tests.fakes.twirp import FakeLiveKitServer, _twirp
+from tests.fakes.twirp import FakeLiveKitServer
 
 
 class _Twirp(FakeLiveKitServer):
@@ -37,25 +39,15 @@ class _Twirp(FakeLiveKitServer):
         super().__init__(stack.api_key, stack.api_secret)
         self.stack = stack
 
-    def _methods(self):
-        room_list = lambda video, _request, _sip: bool(video.get("roomList"))  # noqa: E731
-        room_admin = lambda video, request, _sip: bool(video.get("roomAdmin")) and video.get("room") == request.room  # noqa: E731
-        return super()._methods() | {
-            ("livekit.RoomService", "ListRooms"): (room.ListRoomsRequest, room_list, self._list_rooms),
-            ("livekit.RoomService", "ListParticipants"): (
-                room.ListParticipantsRequest, room_admin, self._list_participants,
-            ),
-        }  # fmt: skip
-
-    def _list_rooms(self, request: room.ListRoomsRequest, claims: dict, headers: dict):
-        names = set(request.names)
-        return room.ListRoomsResponse(rooms=[r for n, r in self.rooms.items() if not names or n in names])
-
     def _list_participants(self, request: room.ListParticipantsRequest, claims: dict, headers: dict):
-        if request.room not in self.rooms:
-            return _twirp(404, "not_found", "requested room does not exist")
         people = self.stack.participants.get(request.room, {})
         return room.ListParticipantsResponse(participants=[info for info, _ws in people.values()])
+
+    def _participant_attributes(self, room_name: str, identity: str) -> dict[str, str] | None:
+        connected = self.stack.participants.get(room_name, {}).get(identity)
+        if connected is not None:
+            return dict(connected[0].attributes)
+        return super()._participant_attributes(room_name, identity)
 
     def _create_dispatch(self, request, claims: dict, headers: dict):
         dispatch = super()._create_dispatch(request, claims, headers)
