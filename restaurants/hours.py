@@ -9,6 +9,8 @@ handle: `Restaurant.schedule()` in models.py loads the rules and builds one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -136,31 +138,33 @@ class Schedule:
                 out.append(Opening(starts, ends, period.label))
         return sorted(out, key=lambda o: o.starts)
 
-    def _openings_from(self, day: dt.date, days: int) -> list[Opening]:
-        return [o for i in range(days) for o in self.openings_on(day + dt.timedelta(days=i))]
+    def _openings_from(self, day: dt.date) -> Iterator[Opening]:
+        """Openings from local `day` on, by start, for LOOKAHEAD_DAYS + 2 days, each day computed when reached."""
+        for i in range(LOOKAHEAD_DAYS + 2):
+            yield from self.openings_on(day + dt.timedelta(days=i))
 
     def status_at(self, when: dt.datetime) -> OpeningStatus:
-        """Open or closed at aware `when`; raises ValueError for a naive datetime."""
+        """Open or closed at aware `when`; raises ValueError for a naive datetime. Computes the days from the
+        one before `when` (its overnight period may still run) up to the next opening or closing only."""
         if when.tzinfo is None or when.utcoffset() is None:
             raise ValueError("when must be timezone-aware")
         now = when.astimezone(UTC)
         local = when.astimezone(self.tz)
         _, note = self.periods_on(local.date())
-        # Yesterday's overnight period may still be running.
-        openings = self._openings_from(local.date() - dt.timedelta(days=1), LOOKAHEAD_DAYS + 2)
-        for i, opening in enumerate(openings):
-            if opening.starts <= now < opening.ends:
+        openings = self._openings_from(local.date() - dt.timedelta(days=1))
+        for opening in openings:  # by start: the first that starts after `now` is the next opening
+            if opening.starts > now:
+                return OpeningStatus(local, False, next_opens_at=opening.starts.astimezone(self.tz), note=note)
+            if now < opening.ends:
                 ends = opening.ends
-                for later in openings[i + 1 :]:  # back-to-back periods read as one
+                for later in openings:  # back-to-back periods read as one
                     if later.starts > ends:
                         break
                     ends = max(ends, later.ends)
                 horizon = wall_clock(local.date() + dt.timedelta(days=LOOKAHEAD_DAYS + 1), dt.time(0), self.tz)
                 closes = None if ends >= horizon else ends.astimezone(self.tz)
                 return OpeningStatus(local, True, closes_at=closes, note=note)
-        upcoming = [o.starts for o in openings if o.starts > now]
-        next_opens = min(upcoming).astimezone(self.tz) if upcoming else None
-        return OpeningStatus(local, False, next_opens_at=next_opens, note=note)
+        return OpeningStatus(local, False, note=note)
 
     def is_open_at(self, when: dt.datetime) -> bool:
         """True if `when` (aware) falls inside an opening; raises ValueError for a naive datetime."""
@@ -191,8 +195,10 @@ def first_overlap(periods: list[tuple[int, dt.time, dt.time]]) -> tuple[int, int
 # --- Phrasing: the one place each sentence about hours is worded (pages, badges and the agent use these) ---
 
 
+@functools.lru_cache(maxsize=256)
 def babel_locale(language: str) -> Locale:
-    """Babel locale for a BCP 47 tag ("en-GB", "de", "pt-BR"); English when the tag is unknown."""
+    """Babel locale for a BCP 47 tag ("en-GB", "de", "pt-BR"); English when the tag is unknown. Cached: a list
+    of restaurants says hundreds of times in a few locales."""
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
