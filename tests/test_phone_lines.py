@@ -194,6 +194,18 @@ class TestAdminSyncsWithLiveKit:
         assert text == (f"The phone line is saved, but LiveKit was not updated. {REDIS_SENTENCE} Once that is fixed, "
                         "run manage.py sync_sip.")  # fmt: skip
 
+    def test_a_livekit_too_old_for_phone_lines_is_named_with_the_versions_needed(self, staff, trattoria, livekit):
+        livekit.as_livekit_1_8()
+
+        response = add_line(staff, trattoria)
+
+        assert PhoneLine.objects.exists()
+        assert said(response)[-1] == (
+            "error",
+            f"The phone line is saved, but LiveKit was not updated. {livekit_server.SIP_SERVER_TOO_OLD} Once that is "
+            "fixed, run manage.py sync_sip.",
+        )
+
     def test_what_livekit_refuses_is_shown_in_its_words(self, staff, trattoria, livekit):
         livekit.fail_with(400, {"code": "invalid_argument", "msg": "Conflicting inbound SIP Trunks"})
 

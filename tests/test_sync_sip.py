@@ -350,6 +350,16 @@ class TestWhenLiveKitCannotBeUsed:
         )
         assert out == "" and livekit.sip_writes == []
 
+    def test_a_server_too_old_for_phone_lines_is_named_with_the_versions_needed(self, livekit, lines):
+        livekit.as_livekit_1_8()
+
+        status, out, err = sync()
+
+        assert status == 1
+        assert err.strip() == livekit_server.SIP_SERVER_TOO_OLD
+        assert "livekit-server 1.9 and livekit-sip 1.3 or newer" in err
+        assert out.startswith("create trunk maitre") and livekit.sip_rules == {}
+
     def test_a_wrong_secret_names_the_api_key_settings(self, livekit, lines, settings):
         settings.LIVEKIT_API_SECRET = "not-the-servers-secret-0123456789abcdef"
 
