@@ -60,6 +60,12 @@ def _in_time(seconds: int) -> str:
     return f"in {minutes} minutes"
 
 
+def lines_busy_sentence(retry_after: int | None = None) -> str:
+    """What a diner reads when no agent can take the call: the API's 503 (`retry_after` seconds: "Please try again
+    in 30 seconds.") and the call widget when the agent did not join in time (None: "in a moment")."""
+    return f"All our lines are busy. Please try again {_in_time(retry_after) if retry_after else 'in a moment'}."
+
+
 def api_post(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awaitable[HttpResponse]]:
     """An async API view that takes POST only (else 405 with `Allow: POST`) and turns ApiError into its answer."""
 
@@ -143,7 +149,7 @@ async def connection_details(request: HttpRequest) -> HttpResponse:
     except LinesBusy:
         raise ApiError(
             503,
-            f"All our lines are busy. Please try again {_in_time(BUSY_RETRY_AFTER)}.",
+            lines_busy_sentence(BUSY_RETRY_AFTER),
             **{"Retry-After": str(BUSY_RETRY_AFTER)},
         ) from None
     except LiveKitNotConfigured as exc:

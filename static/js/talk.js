@@ -34,7 +34,7 @@ const audioBox = $("agent-audio");
 const restaurantName = widget.dataset.restaurantName;
 // LiveKit drops a dispatch when no worker has room, and says nothing: the agent not joining is the only sign.
 const AGENT_JOIN_TIMEOUT_MS = Number(widget.dataset.agentJoinTimeoutMs);
-const LINES_BUSY = "All our lines are busy. Please try again in a moment.";
+const LINES_BUSY = widget.dataset.linesBusy; // worded once, by the server (dispatch.views.lines_busy_sentence)
 let room = null; // the current call's Room; handlers of an older call compare against it and bail out
 let agent = null; // the agent's RemoteParticipant once it has joined
 let agentTimer = null;
