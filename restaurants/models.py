@@ -27,6 +27,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from . import hours, phones
+from .fixed_lists import DIETARY_TAGS
 
 # Phone numbers are parsed and validated by the phonenumbers library (django-phonenumber-field) and stored in
 # E.164; staff may type spaces or dashes, but always the + and the country code.
@@ -71,8 +72,8 @@ class Allergen(FixedList):
 class DietaryTag(FixedList):
     """A dietary property staff can confirm for a dish: vegan, vegetarian, gluten-free... (seeded)."""
 
-    # The codes the migration seeds; the agent's get_menu tool accepts exactly these.
-    CODES = ("vegan", "vegetarian", "gluten-free", "dairy-free", "nut-free", "halal", "kosher")
+    # The codes migration 0002 seeds (fixed_lists); the agent's get_menu tool accepts exactly these.
+    CODES = tuple(code for code, _name in DIETARY_TAGS)
 
 
 # A diner with this need can also eat dishes tagged with these (a vegan dish is vegetarian).
