@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from restaurants.models import DietaryTag, MenuItem, MenuSection
+from restaurants.models import Allergen, DietaryTag, MenuItem, MenuSection
 from tests.conftest import make_restaurant
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +143,8 @@ class TestFormatPrice:
         restaurant.language, restaurant.currency = language, currency
 
         assert restaurant.format_price(Decimal(amount)) == expected
+
+
+def test_the_database_holds_the_14_allergen_groups_and_every_dietary_tag_the_agent_offers(db):
+    assert Allergen.objects.count() == 14
+    assert sorted(DietaryTag.objects.values_list("code", flat=True)) == sorted(DietaryTag.CODES)
