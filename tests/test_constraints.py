@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from dispatch.models import Call
+from restaurants import hours
 from restaurants.models import MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
 
 pytestmark = pytest.mark.django_db
@@ -111,8 +112,10 @@ class TestDatabaseConstraints:
             lambda: MenuItem.objects.create(section=section, name="Olives", price=Decimal("-0.01")),
         )
 
-    def test_a_free_dish_is_fine(self, section):
+    def test_a_free_dish_is_kept_at_zero(self, section):
         MenuItem.objects.create(section=section, name="Tap water", price=Decimal("0"))
+
+        assert MenuItem.objects.get(name="Tap water").price == Decimal("0.00")
 
     def test_it_refuses_two_calls_in_one_room(self, bar):
         call = dict(restaurant=bar, room_name="restaurant-1-abc", dispatch_id="AD_1", participant_identity="diner-1")
@@ -178,17 +181,27 @@ class TestServicePeriodValidation:
         errors = errors_of(ServicePeriod(restaurant=bar, weekday=None, opens=t(18), closes=t(22)))
         assert list(errors) == ["weekday"]
 
-    def test_back_to_back_periods_are_fine(self, bar):
+    def test_back_to_back_periods_are_accepted_and_read_in_order(self, bar):
         ServicePeriod.objects.create(restaurant=bar, weekday=SUN, opens=t(18), closes=t(1))
 
-        ServicePeriod(restaurant=bar, weekday=MON, opens=t(1), closes=t(3)).full_clean()
-        ServicePeriod(restaurant=bar, weekday=SUN, opens=t(12), closes=t(18)).full_clean()
+        for period in (ServicePeriod(restaurant=bar, weekday=MON, opens=t(1), closes=t(3)),
+                       ServicePeriod(restaurant=bar, weekday=SUN, opens=t(12), closes=t(18))):  # fmt: skip
+            period.full_clean()
+            period.save()
+
+        assert hours.say_weekly(bar.weekly_periods(), bar.language) == (
+            "Monday: 01:00 to 03:00. Tuesday to Saturday: closed. Sunday: 12:00 to 18:00 and 18:00 to 01:00 (past "
+            "midnight)."
+        )
 
     def test_editing_a_period_does_not_clash_with_itself(self, bar):
         period = ServicePeriod.objects.create(restaurant=bar, weekday=TUE, opens=t(12), closes=t(14))
         period.closes = t(15)
 
         period.full_clean()
+        period.save()
+
+        assert list(bar.service_periods.values_list("opens", "closes")) == [(t(12), t(15))]
 
 
 class TestSpecialDayValidation:
@@ -202,6 +215,16 @@ class TestSpecialDayValidation:
 
         assert "Give both opening and closing times" in errors_of(day)["__all__"][0]
 
-    def test_closed_or_changed_hours_are_fine(self, bar):
-        SpecialDay(restaurant=bar, date=dt.date(2026, 12, 25)).full_clean()
-        SpecialDay(restaurant=bar, date=dt.date(2026, 12, 31), is_closed=False, opens=t(19), closes=t(2)).full_clean()
+    def test_closed_or_changed_hours_are_accepted_and_replace_the_week(self, bar):
+        christmas = dt.date(2026, 12, 25)
+        for day in (SpecialDay(restaurant=bar, date=christmas, note="Christmas Day"),
+                    SpecialDay(restaurant=bar, date=dt.date(2026, 12, 31), is_closed=False, opens=t(19), closes=t(2))):  # fmt: skip
+            day.full_clean()
+            day.save()
+
+        schedule = bar.schedule(christmas, 7)
+        assert schedule.periods_on(christmas) == ([], "Christmas Day")
+        periods, note = schedule.periods_on(dt.date(2026, 12, 31))
+        assert (hours.say_periods(periods, bar.language), note) == (
+            "19:00 to 02:00 (past midnight)", ""
+        )
