@@ -17,7 +17,7 @@ from tests.fakes.llm import Rule, ScriptedLLM
 pytestmark = pytest.mark.django_db
 
 ROOM = "restaurant-1-00000000000000000000000000000001"
-ADDRESS = "Trattoria Test is at Via dei Coronari 12, 00186 Roma, Italy. Phone: +390612345678."
+ADDRESS = "Trattoria Test is at Via dei Coronari 12, 00186 Roma, Italy. Phone: 0 6, 1 2 3 4, 5 6 7 8."
 NOTED = (
     "Noted for the staff of Trattoria Test. Tell the diner you do not know, that the staff will see the question, "
     "and that they can call +390612345678."
