@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -193,11 +194,14 @@ class RestaurantAgent(Agent):
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
         """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
-        right before it is sent, so hours and address need no tool round trip. Done here rather than in
-        on_user_turn_completed: a change made there discards the reply LiveKit started preemptively while
-        the turn was still being confirmed; a request started here carries its own facts."""
+        right before it is sent, so hours and address need no tool round trip; the call's record gets them too
+        (queued, written when the agent is not thinking), so that staff see what an answer came from. Done here
+        rather than in on_user_turn_completed: a change made there discards the reply LiveKit started
+        preemptively while the turn was still being confirmed; a request started here carries its own facts."""
+        asked_at = time.time()  # before the reply starts (its message is stamped then), after the diner spoke
         if settings.AGENT_TURN_FACTS and (facts := await run_orm(turn_facts.facts_now, self.profile.id)):
             chat_ctx = turn_facts.with_facts(chat_ctx, facts)
+            self.record.facts_given(facts, at=asked_at)
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
 

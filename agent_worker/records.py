@@ -1,5 +1,6 @@
 """What the worker writes about a call as it goes: the agent and the diner joining, every finished utterance
-(spoken or typed), every tool call, the questions the restaurant's data could not answer, and how it ended.
+(spoken or typed), every tool call, the facts the model requests were given (when they change), the questions
+the restaurant's data could not answer, and how it ended.
 
 The call's row is the one the web side made for its room (dispatch.models.Call, found by room name); the writes
 are dispatch.services' functions, which also publish each change to the staff's live view. They run through
@@ -38,6 +39,9 @@ logger = logging.getLogger("maitre.agent")
 MAX_MESSAGE_CHARS = 4000
 MAX_OUTPUT_CHARS = 4000
 MAX_ARGUMENTS_CHARS = 2000
+# Longest sentence kept of one fact given to the model (characters): the weekly hours with a fortnight of special
+# days, the longest, are a few hundred.
+MAX_FACT_CHARS = 1000
 FIRST_RETRY_DELAY, MAX_RETRY_DELAY = 0.25, 5.0  # seconds between tries of a refused write
 ROLES = {"user": CallMessage.Role.DINER, "assistant": CallMessage.Role.AGENT}
 
@@ -78,6 +82,7 @@ class CallRecord:
         self._writer: asyncio.Task | None = None
         self._quiet = asyncio.Event()  # set while the agent is not thinking: writes may go
         self._quiet.set()
+        self._last_facts: list[list[str]] | None = None  # the facts given last put on the queue
 
     # --- the queue ---
 
@@ -154,6 +159,17 @@ class CallRecord:
                 duration_ms=max(round((output.created_at - call.created_at) * 1000), 0) if output else None,
                 at=_utc(call.created_at),
             )
+
+    def facts_given(self, facts: dict[str, str], at: float | None = None) -> None:
+        """The facts one model request is given (turn_facts.facts_now: label -> sentence), at `at` (seconds since
+        the epoch, default now): recorded, each sentence cut to MAX_FACT_CHARS, unless they are the ones given
+        last. So a call records a set per change, not one per request: the open-now sentence names the minute,
+        the others change when staff edit. Returns at once; nothing for a session with no call."""
+        entry = [[label, cut(text, MAX_FACT_CHARS)] for label, text in facts.items()]
+        if not self.room_name or entry == self._last_facts:
+            return
+        self._last_facts = entry
+        self._put(services.call_facts_add, facts=entry, at=_utc(time.time() if at is None else at))
 
     def phone_answered(self, **call) -> None:
         """Record a phone call's Call row (services.call_phone_answered takes `call`'s keywords)."""

@@ -2,8 +2,10 @@
 "are you open?", "until when?", "what are your hours?" and "where are you?" without a tool round trip.
 
 The text comes from the very functions the tools return (answers.open_status, answers.opening_hours,
-answers.address), so a fact in the context and a tool's answer cannot disagree. Synchronous ORM code: run it
-through `db.run_orm`. About ten small queries (the restaurant, its weekly periods and special days).
+answers.address), so a fact in the context and a tool's answer cannot disagree. Synchronous ORM code: run
+it through `db.run_orm`. About ten small queries (the restaurant, its weekly periods and special days). The
+facts a request was given are recorded with the call (records.CallRecord.facts_given), so that staff see
+what an answer came from.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ HEADER = "Facts from the restaurant's database, computed just now"
 OPEN_NOW, TODAY, WEEK, ADDRESS = "Open now?", "Today's hours", "Opening hours", "Address and phone"
 
 
-def facts_now(restaurant_id: int) -> str | None:
-    """The facts message for restaurant `restaurant_id` at this moment (its local time), one line per fact:
-    open or closed now and until when or the next opening, today's hours, the weekly hours with special days
-    in the next two weeks, the address and phone. None if the restaurant is gone or inactive (the tools then
-    say they cannot look it up)."""
+def facts_now(restaurant_id: int) -> dict[str, str] | None:
+    """The facts of restaurant `restaurant_id` at this moment (its local time), label -> sentence, in the
+    order of the labels above: open or closed now and until when or the next opening, today's hours, the
+    weekly hours with special days in the next two weeks, the address and phone. None if the restaurant is
+    gone or inactive (the tools then say they cannot look it up)."""
     try:
-        lines = {
+        return {
             OPEN_NOW: answers.open_status(restaurant_id),
             TODAY: answers.open_status(restaurant_id, "today"),
             WEEK: answers.opening_hours(restaurant_id),
@@ -31,17 +33,22 @@ def facts_now(restaurant_id: int) -> str | None:
         }
     except ToolError:
         return None
+
+
+def message(facts: dict[str, str]) -> str:
+    """The text the model reads: HEADER, then one line "- <label>: <sentence>" per fact of `facts_now`."""
     return f"{HEADER} (use these instead of calling a tool for the same fact):\n" + "\n".join(
-        f"- {label}: {text}" for label, text in lines.items()
+        f"- {label}: {text}" for label, text in facts.items()
     )
 
 
-def with_facts(chat_ctx: llm.ChatContext, facts: str) -> llm.ChatContext:
-    """A copy of `chat_ctx` with `facts` as a system message just before the diner's latest message (after
-    the earlier turns, so the start of the context, which providers cache, stays the same from turn to
-    turn). The facts are not kept in the conversation's history: each model request gets its own."""
+def with_facts(chat_ctx: llm.ChatContext, facts: dict[str, str]) -> llm.ChatContext:
+    """A copy of `chat_ctx` with `facts` (`facts_now`) as a system message (`message`) just before the diner's
+    latest message (after the earlier turns, so the start of the context, which providers cache, stays the
+    same from turn to turn). The facts are not kept in the conversation's history: each model request gets
+    its own."""
     ctx = chat_ctx.copy()
     latest_user = max((i for i, item in enumerate(ctx.items) if item.type == "message" and item.role == "user"),
                       default=len(ctx.items))  # fmt: skip
-    ctx.items.insert(latest_user, llm.ChatMessage(role="system", content=[facts]))
+    ctx.items.insert(latest_user, llm.ChatMessage(role="system", content=[message(facts)]))
     return ctx

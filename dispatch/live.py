@@ -7,7 +7,9 @@ staff member's restaurants (dispatch/consumers.py). A message on the layer is
 event is for one of its user's restaurants), the event being one of:
 - `{"kind": "call", "call": call_payload(call)}`: the call started, changed status, or ended;
 - `{"kind": "message", "call_id": <id>, "message": message_payload(m)}`: one more utterance;
-- `{"kind": "tool_call", "call_id": <id>, "tool_call": tool_call_payload(t)}`: one more tool call.
+- `{"kind": "tool_call", "call_id": <id>, "tool_call": tool_call_payload(t)}`: one more tool call;
+- `{"kind": "facts", "call_id": <id>, "facts": facts_payload(f)}`: the agent's model requests were given new
+  facts (dispatch.models.TurnFacts).
 Times are ISO 8601 in UTC. The worker (through dispatch.services) and the webhook view publish; with
 REDIS_URL the events reach every web process on every machine, without it only the publishing process's own
 consumers (a staff page then also reads new rows from the database, see dispatch/consumers.py).
@@ -21,7 +23,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .models import Call, CallMessage, ToolCall
+from .models import Call, CallMessage, ToolCall, TurnFacts
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -71,6 +73,11 @@ def tool_call_payload(tool_call: ToolCall) -> dict:
         "duration_ms": tool_call.duration_ms,
         "created_at": _time(tool_call.created_at),
     }
+
+
+def facts_payload(given: TurnFacts) -> dict:
+    """`{"id", "facts": [[label, sentence], ...], "created_at"}` (TurnFacts.facts, in the order the model read them)."""
+    return {"id": given.pk, "facts": given.facts, "created_at": _time(given.created_at)}
 
 
 def publish(restaurant_id: int, event: dict) -> None:

@@ -1,5 +1,6 @@
-"""A record of each call: which restaurant, which room, which dispatch, how it went, what was said and which
-tools answered; the questions the restaurant's data could not answer; and LiveKit's webhooks already handled."""
+"""A record of each call: which restaurant, which room, which dispatch, how it went, what was said, which
+tools answered and which facts the agent was given with its answers; the questions the restaurant's data could
+not answer; and LiveKit's webhooks already handled."""
 
 from __future__ import annotations
 
@@ -152,6 +153,39 @@ class ToolCall(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TurnFacts(models.Model):
+    """The facts the agent's model requests in a call were given beside the conversation (agent_worker.turn_facts:
+    open now, today's hours, the weekly hours, the address and phone, read from the database right before each
+    request), so that staff see what an answer without a tool call came from. One row per change: a request
+    whose facts are the ones recorded last for the call adds none, so a row holds for the answers after it
+    until the next.
+
+    `facts` is a list of [label, sentence] pairs in the order the model read them, e.g.
+    `[["Open now?", "Open now (Tuesday 2026-06-09, 20:00), until 23:00."], ["Address and phone", "..."]]`
+    (a list, not an object: PostgreSQL's jsonb does not keep keys in order).
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turn_facts")
+    facts = models.JSONField(default=list, help_text="[label, sentence] pairs, in the order the model read them.")
+    created_at = models.DateTimeField(help_text="When the model request that carried them was made (UTC).")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = verbose_name_plural = "facts given"
+
+    def __str__(self) -> str:
+        return self.summary()[:60]
+
+    @property
+    def labelled(self) -> list[tuple[str, str]]:
+        """The facts as (label as shown, sentence): "Open now?" as it is, any other label with a colon."""
+        return [(label if label.endswith("?") else f"{label}:", text) for label, text in self.facts]
+
+    def summary(self) -> str:
+        """One line: "Open now? Open now (...), until 23:00. Today's hours: ... Address and phone: ..."."""
+        return " ".join(f"{label} {text}" for label, text in self.labelled)
 
 
 class UnansweredQuestionQuerySet(models.QuerySet):

@@ -3,10 +3,10 @@
 The web side starts calls (`call_start`) and hears from a diner's page that no agent came
 (`call_no_agent`); phone calls start at LiveKit's SIP bridge, and the worker records them once answered
 (`call_phone_answered`); the worker reports what happens in the room (`call_agent_joined`, `call_diner_joined`,
-`call_message_add`, `call_tool_call_add`, `unanswered_question_add`, `call_end`), and so do LiveKit's
-webhooks for the joins and the end, which is how a call is closed even when its worker died. Those are
-synchronous ORM code (the worker runs them through its ORM bridge); each change is also published to the
-staff's live view (dispatch.live).
+`call_message_add`, `call_tool_call_add`, `call_facts_add`, `unanswered_question_add`, `call_end`), and so
+do LiveKit's webhooks for the joins and the end, which is how a call is closed even when its worker died.
+Those are synchronous ORM code (the worker runs them through its ORM bridge); each change is also published
+to the staff's live view (dispatch.live).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 from restaurants.models import Restaurant
 
 from . import live, livekit_server
-from .models import Call, CallMessage, ToolCall, UnansweredQuestion, WebhookEvent
+from .models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -216,6 +216,20 @@ def call_tool_call_add(
     live.publish(call.restaurant_id, event)
 
 
+def call_facts_add(*, room_name: str, facts: list[list[str]], at: dt.datetime) -> None:
+    """The facts a model request in the call of `room_name` was given at `at` (TurnFacts.facts: [label, sentence]
+    pairs). Nothing when they are the facts recorded last for that call (those still held), or for a room with
+    no call. Two queries when they are the same, three when they are new."""
+    call = Call.objects.filter(room_name=room_name).first()
+    if call is None:
+        return
+    last = TurnFacts.objects.filter(call=call).order_by("-created_at", "-pk").values_list("facts", flat=True).first()
+    if last == facts:
+        return
+    given = TurnFacts.objects.create(call=call, facts=facts, created_at=at)
+    live.publish(call.restaurant_id, {"kind": "facts", "call_id": call.pk, "facts": live.facts_payload(given)})
+
+
 def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str) -> UnansweredQuestion:
     """A question the restaurant's data did not answer, asked in the call of `room_name` (if one was recorded;
     in console mode there is none) at the restaurant `restaurant_id`."""
@@ -286,22 +300,25 @@ WEBHOOK_IDS_KEPT = dt.timedelta(days=1)
 @dataclass(frozen=True)
 class Purge:
     """What call_records_purge deleted, or would delete: calls purged (created before `before`, UTC), their
-    messages deleted and tool calls cleared, unanswered questions deleted, handled webhook ids forgotten."""
+    messages and facts given (TurnFacts rows) deleted and tool calls cleared, unanswered questions deleted,
+    handled webhook ids forgotten."""
 
     before: dt.datetime
     calls: int
     messages: int
+    facts: int
     tool_calls: int
     questions: int
     webhook_ids: int
 
     def __bool__(self) -> bool:
-        return any((self.calls, self.messages, self.tool_calls, self.questions, self.webhook_ids))
+        return any((self.calls, self.messages, self.facts, self.tool_calls, self.questions, self.webhook_ids))
 
 
 def call_records_purge(*, dry_run: bool = False) -> Purge:
-    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages, phone
-    callers' numbers, their tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
+    """Delete the personal data of calls created more than CALL_RETENTION_DAYS days ago: their messages and the
+    facts given with the agent's answers (they go with the transcript they explain), phone callers' numbers, their
+    tool calls' arguments and outputs (the rows stay: name, error or not, duration and time are statistics),
     and the unanswered questions asked before then; each such call keeps its row, times, status and counts and
     gets `purged_at`. Also forgets handled webhook ids older than WEBHOOK_IDS_KEPT. One transaction; calls
     already purged are skipped, so a second run changes nothing. `dry_run`: count only, change nothing.
@@ -311,16 +328,22 @@ def call_records_purge(*, dry_run: bool = False) -> Purge:
     with transaction.atomic():
         calls = Call.objects.filter(created_at__lt=before, purged_at__isnull=True)
         messages = CallMessage.objects.filter(call__in=calls)
+        facts = TurnFacts.objects.filter(call__in=calls)
         tool_calls = ToolCall.objects.filter(call__in=calls)
         questions = UnansweredQuestion.objects.filter(created_at__lt=before)
         webhook_ids = WebhookEvent.objects.filter(received_at__lt=now - WEBHOOK_IDS_KEPT)
         if dry_run:
-            counts = (calls.count(), messages.count(), tool_calls.count(), questions.count(), webhook_ids.count())
+            counts = (
+                calls.count(), messages.count(), facts.count(), tool_calls.count(), questions.count(),
+                webhook_ids.count(),
+            )  # fmt: skip
             return Purge(before, *counts)
         messages_deleted = messages.delete()[0]
+        facts_deleted = facts.delete()[0]
         tool_calls_cleared = tool_calls.update(arguments={}, output="")
-        # The calls last: the two queries above pick their rows by the call not being purged yet.
+        # The calls last: the queries above pick their rows by the call not being purged yet.
         calls_purged = calls.update(purged_at=now, caller_number="")
         return Purge(
-            before, calls_purged, messages_deleted, tool_calls_cleared, questions.delete()[0], webhook_ids.delete()[0]
+            before, calls_purged, messages_deleted, facts_deleted, tool_calls_cleared, questions.delete()[0],
+            webhook_ids.delete()[0],
         )

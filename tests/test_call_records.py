@@ -3,15 +3,21 @@ database, and CallRecord following the session; what staff will read lands in th
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from asgiref.sync import async_to_sync
+from django.urls import reverse
 from livekit.agents import AgentSession
 
-from agent_worker import answers
+from agent_worker import answers, turn_facts
 from agent_worker.agent import RestaurantAgent
 from agent_worker.db import run_orm
-from agent_worker.records import MAX_MESSAGE_CHARS, CallRecord
-from dispatch.models import Call, UnansweredQuestion
+from agent_worker.records import MAX_FACT_CHARS, MAX_MESSAGE_CHARS, CallRecord
+from dispatch.models import Call, TurnFacts, UnansweredQuestion
+from restaurants.models import Restaurant
+from tests.conftest import MONDAY_NIGHT_UTC, pinned
 from tests.fakes.llm import Rule, ScriptedLLM
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +35,16 @@ def call(restaurant) -> Call:
     return Call.objects.create(restaurant=restaurant, room_name=ROOM, dispatch_id="AD_1", participant_identity="diner-1")
 
 
-def converse(restaurant, room_name: str, *questions: str) -> None:
-    """Each typed question through a session recorded as the worker records it; waits for the writes."""
+def converse(restaurant, room_name: str, *questions) -> None:
+    """Each typed question through a session recorded as the worker records it; waits for the writes. A
+    callable among the questions is run (through the ORM bridge) between the turns before and after it: a
+    staff member's edit. The model answers "open now" and "when are you open" from the facts it is given."""
     model = ScriptedLLM(
         Rule("address", "get_address"),
         Rule("parking", "record_unanswered_question", {"question": "Is there parking nearby?"}),
         Rule("dessert", "get_menu", {"section": "Desserts"}),
+        Rule("open now", "check_open", fact=turn_facts.OPEN_NOW),
+        Rule("when are you open", "get_opening_hours", fact=turn_facts.WEEK),
     )
 
     async def main():
@@ -44,7 +54,10 @@ def converse(restaurant, room_name: str, *questions: str) -> None:
             record.follow(session)
             await session.start(RestaurantAgent(profile, record))
             for question in questions:
-                await session.run(user_input=question)
+                if callable(question):
+                    await run_orm(question)
+                else:
+                    await session.run(user_input=question)
             await record.flushed()
 
     async_to_sync(main)()
@@ -98,3 +111,92 @@ def test_an_endless_typed_message_is_kept_cut(restaurant, call):
 )
 def test_the_question_staff_read_is_tidy_and_bounded(question, noted):
     assert answers.question_to_note(question) == noted
+
+
+# --- The facts the agent answered from (turn_facts), for staff ------------------------------------------------
+
+
+def facts_in(call: Call) -> list[dict[str, str]]:
+    return [dict(given.facts) for given in TurnFacts.objects.filter(call=call)]
+
+
+@pinned(MONDAY_NIGHT_UTC)  # the open-now sentence names the minute: two turns in one minute give the same facts
+def test_an_answer_from_the_facts_is_recorded_with_the_facts_it_came_from(clock, restaurant, call, admin_client):
+    converse(restaurant, ROOM, "Are you open now?")
+
+    assert not call.tool_calls.exists()  # nothing else says where the answer came from
+    [given] = TurnFacts.objects.filter(call=call)
+    labels = [turn_facts.OPEN_NOW, turn_facts.TODAY, turn_facts.WEEK, turn_facts.ADDRESS]
+    assert [label for label, _ in given.facts] == labels
+    assert dict(given.facts)[turn_facts.OPEN_NOW] == clock.now_answer
+    assert dict(given.facts)[turn_facts.ADDRESS] == ADDRESS
+    diner, agent = call.messages.all()
+    assert (diner.text, agent.text) == ("Are you open now?", clock.now_answer)
+    assert diner.created_at <= given.created_at <= agent.created_at
+
+    # The staff's call page, in order: the question, the facts given, the answer.
+    page = admin_client.get(f"/staff/calls/{call.pk}/").content.decode()
+    record = re.search(r'<ol id="record".*?</ol>', page, re.S)[0]
+    entries = re.findall(r"<li [^>]*>(.*?)</li>", record, re.S)
+    texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", e)).split()[1:]) for e in entries]  # without the time
+    assert texts[0] == "Diner Are you open now?"
+    assert texts[1].startswith(f"Facts given Open now? {clock.now_answer} Today's hours: Tuesday 2026-06-09: ")
+    assert texts[1].endswith(f"Address and phone: {ADDRESS}")
+    assert texts[2] == f"Agent {clock.now_answer}"
+    assert "“Facts given” is what the agent was told of the restaurant with its answers" in page
+
+    # The Call admin, in the same order.
+    admin_page = admin_client.get(reverse("admin:dispatch_call_change", args=[call.pk])).content.decode()
+    positions = [admin_page.index(text) for text in (
+        "<strong>Diner</strong>: Are you open now?",
+        f"<strong>Facts given</strong>: Open now? {clock.now_answer} Today&#x27;s hours: ",
+        f"<strong>Agent</strong>: {clock.now_answer}",
+    )]  # fmt: skip
+    assert positions == sorted(positions)
+
+
+@pinned(MONDAY_NIGHT_UTC)
+def test_the_same_facts_are_stored_once_and_an_edit_adds_the_new_ones(clock, restaurant, call):
+    def staff_change_the_phone_number():
+        Restaurant.objects.filter(pk=restaurant.pk).update(phone="+390698765432")
+
+    # Five model requests (the address takes two: the tool call, then the answer), the same facts for four.
+    converse(
+        restaurant, ROOM, "Are you open now?", "When are you open?", "What is your address?",
+        staff_change_the_phone_number, "Sorry, when are you open?",
+    )  # fmt: skip
+
+    given = facts_in(call)
+    assert len(given) == 2
+    assert given[0][turn_facts.ADDRESS] == ADDRESS
+    assert given[1][turn_facts.ADDRESS] == ADDRESS.replace("1 2 3 4, 5 6 7 8", "9 8 7 6, 5 4 3 2")
+    assert {**given[0], turn_facts.ADDRESS: ""} == {**given[1], turn_facts.ADDRESS: ""}
+    assert call.messages.count() == 8
+
+
+def test_with_the_facts_switched_off_none_are_recorded(restaurant, call, settings):
+    settings.AGENT_TURN_FACTS = False
+
+    converse(restaurant, ROOM, "What is your address?", "Are you open now?")
+
+    assert not TurnFacts.objects.exists()
+    assert [t.name for t in call.tool_calls.all()] == ["get_address", "check_open"]
+
+
+def test_without_a_call_row_no_facts_are_recorded(restaurant):
+    converse(restaurant, "", "Are you open now?")  # console mode: no Call
+
+    assert not TurnFacts.objects.exists()
+
+
+def test_a_fact_too_long_to_keep_is_kept_cut(restaurant, call):
+    async def main():
+        record = CallRecord(ROOM)
+        record.facts_given({turn_facts.OPEN_NOW: "Open now.", turn_facts.WEEK: "Mondays " * 1000})
+        await record.flushed()
+
+    async_to_sync(main)()
+
+    [given] = facts_in(call)
+    assert given[turn_facts.OPEN_NOW] == "Open now."
+    assert len(given[turn_facts.WEEK]) == MAX_FACT_CHARS and given[turn_facts.WEEK].endswith("…")

@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from dispatch import livekit_server, services
-from dispatch.models import Call, CallMessage, ToolCall, UnansweredQuestion, WebhookEvent
+from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
 from tests.test_settings import manage
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,8 @@ def made(age: dt.timedelta, make):
 
 
 def a_call(restaurant, age: dt.timedelta) -> Call:
-    """A call `age` old that the diner hung up after 3 minutes: 2 messages, 1 tool call, 1 unanswered question."""
+    """A call `age` old that the diner hung up after 3 minutes: 2 messages, 1 set of facts given (to two model
+    requests), 1 tool call, 1 unanswered question."""
     room = livekit_server.new_room_name(restaurant.pk)
 
     def make() -> Call:
@@ -44,6 +45,8 @@ def a_call(restaurant, age: dt.timedelta) -> Call:
         services.call_agent_joined(room_name=room, at=start)
         services.call_diner_joined(room_name=room, at=start + dt.timedelta(seconds=1))
         services.call_message_add(room_name=room, role=CallMessage.Role.DINER, text="I'm Ada, allergic to nuts.", at=start)
+        for _ in range(2):
+            services.call_facts_add(room_name=room, facts=[["Open now?", "Open now, until 23:00."]], at=start)
         services.call_message_add(room_name=room, role=CallMessage.Role.AGENT, text="The pesto has pine nuts.", at=start)
         services.call_tool_call_add(
             room_name=room, name="menu_search", arguments={"query": "nuts, for Ada"}, output="Pesto: pine nuts.",
@@ -78,14 +81,16 @@ class TestPurge:
         output = purge()
 
         assert not CallMessage.objects.filter(call=old).exists()
+        assert not TurnFacts.objects.filter(call=old).exists()
         assert list(ToolCall.objects.filter(call=old).values_list("arguments", "output")) == [({}, "")]
         assert not UnansweredQuestion.objects.exists()
         assert statistics(old) == kept
         assert (kept["status"], kept["duration"], kept["message_count"], kept["tool_call_count"]) == ("ended", 179, 2, 1)
         assert Call.objects.get(pk=old.pk).purged_at == NOW
         assert output == (
-            "Purged 1 call older than 30 days (created before 2026-05-11 09:30 UTC): 2 messages, 1 unanswered "
-            "question, the arguments and outputs of 1 tool call; and 0 webhook ids older than a day.\n"
+            "Purged 1 call older than 30 days (created before 2026-05-11 09:30 UTC): 2 messages, 1 set of facts "
+            "given, 1 unanswered question, the arguments and outputs of 1 tool call; and 0 webhook ids older than a "
+            "day.\n"
         )
 
     def test_an_old_phone_calls_caller_number_goes_too(self, restaurant):
@@ -104,6 +109,7 @@ class TestPurge:
         purge()
 
         assert CallMessage.objects.filter(call=young).count() == 2
+        assert TurnFacts.objects.filter(call=young).count() == 1
         assert list(ToolCall.objects.filter(call=young).values_list("output", flat=True)) == ["Pesto: pine nuts."]
         assert UnansweredQuestion.objects.filter(call=young).exists()
         assert Call.objects.get(pk=young.pk).purged_at is None
@@ -144,10 +150,10 @@ class TestPurge:
 
         assert dry == (
             "Dry run, nothing changed. Would purge 2 calls older than 30 days (created before 2026-05-11 09:30 UTC): "
-            "4 messages, 2 unanswered questions, the arguments and outputs of 2 tool calls; and 0 webhook ids older "
-            "than a day.\n"
+            "4 messages, 2 sets of facts given, 2 unanswered questions, the arguments and outputs of 2 tool calls; and "
+            "0 webhook ids older than a day.\n"
         )
-        assert CallMessage.objects.count() == 6
+        assert (CallMessage.objects.count(), TurnFacts.objects.count()) == (6, 3)
         assert not Call.objects.filter(purged_at__isnull=False).exists()
         assert purge() == dry.replace("Dry run, nothing changed. Would purge", "Purged")
 

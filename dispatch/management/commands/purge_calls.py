@@ -11,8 +11,9 @@ from dispatch.services import call_records_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete call transcripts, tool-call arguments and outputs, and unanswered questions older than "
-        "CALL_RETENTION_DAYS days, keeping the calls' times and counts. Safe to run again."
+        "Delete call transcripts, the facts given with the agent's answers, tool-call arguments and outputs, and "
+        "unanswered questions older than CALL_RETENTION_DAYS days, keeping the calls' times and counts. Safe to "
+        "run again."
     )
 
     def add_arguments(self, parser) -> None:
@@ -26,11 +27,12 @@ class Command(BaseCommand):
             return
         what = (
             f"{_n(purge.calls, 'call')} {older}: {_n(purge.messages, 'message')}, "
+            f"{_n(purge.facts, 'set of facts given', 'sets of facts given')}, "
             f"{_n(purge.questions, 'unanswered question')}, the arguments and outputs of "
             f"{_n(purge.tool_calls, 'tool call')}; and {_n(purge.webhook_ids, 'webhook id')} older than a day"
         )
         self.stdout.write(f"Dry run, nothing changed. Would purge {what}." if dry_run else f"Purged {what}.")
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def _n(count: int, noun: str, plural: str = "") -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
