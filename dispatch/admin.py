@@ -1,6 +1,6 @@
-"""Admin of what happened on calls: the calls with their transcript and tool calls (read-only), and the queue of
-questions the restaurants' data could not answer, for staff to resolve; and the restaurants' phone lines, whose
-changes reach LiveKit from here. Scoped to the staff member's restaurants like every admin
+"""Admin of what happened on calls: the calls with their transcript, facts given and tool calls (read-only), and
+the queue of questions the restaurants' data could not answer, for staff to resolve; and the restaurants' phone
+lines, whose changes reach LiveKit from here. Scoped to the staff member's restaurants like every admin
 (restaurants.admin_base)."""
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ from restaurants.models import PhoneLine
 from . import livekit_server, sip
 from .models import Call, UnansweredQuestion
 
+# What the "Facts given" lines of a call's record mean, said above them.
+FACTS_GIVEN_NOTE = (
+    "Facts given: what the agent was told of the restaurant with its answers (open now, today's and the weekly "
+    "hours, the address and phone), read from the database just before each answer. A new line only when they "
+    "changed: each held for the answers after it."
+)
+
+
 @admin.register(Call)
 class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     list_display = [
@@ -34,7 +42,7 @@ class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         (None, {"fields": ["restaurant", "channel", "caller_number", "dialled_number", "status", "end_reason",
                            "duration"]}),
         ("When (UTC)", {"fields": ["created_at", "agent_joined_at", "diner_joined_at", "ended_at"]}),
-        ("What was said", {"fields": ["conversation", "questions"]}),
+        ("What was said", {"fields": ["conversation", "questions"], "description": FACTS_GIVEN_NOTE}),
         ("LiveKit", {"fields": ["room_name", "dispatch_id", "participant_identity", "purged_at"]}),
     ]
     readonly_fields = ["conversation", "questions"]
@@ -50,15 +58,19 @@ class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     def open_questions(self, call: Call) -> int:
         return call.open_questions
 
-    @admin.display(description="Transcript and tool calls")
+    @admin.display(description="Transcript, facts given and tool calls")
     def conversation(self, call: Call) -> str:
-        """The diner's and the agent's words and the tools the agent called, in the order they happened."""
+        """The diner's and the agent's words, the facts the agent was given with its answers (a line when they
+        changed) and the tools it called, in the order they happened."""
         said = [(m.created_at, "said", m) for m in call.messages.all()]
         used = [(t.created_at, "tool", t) for t in call.tool_calls.all()]
+        given = [(f.created_at, "facts", f) for f in call.turn_facts.all()]
         lines = []
-        for at, kind, row in sorted(said + used, key=lambda entry: entry[0]):
+        for at, kind, row in sorted(said + used + given, key=lambda entry: entry[0]):
             if kind == "said":
                 lines.append((f"{at:%H:%M:%S}", row.get_role_display(), row.text))
+            elif kind == "facts":
+                lines.append((f"{at:%H:%M:%S}", "Facts given", row.summary()))
             else:
                 outcome = "error" if row.is_error else f"{row.duration_ms} ms" if row.duration_ms is not None else ""
                 call_text = f"{row.name}({json.dumps(row.arguments, ensure_ascii=False)}) [{outcome}] → {row.output}"

@@ -20,14 +20,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import live
-from .models import Call, CallMessage, ToolCall
+from .models import Call, CallMessage, ToolCall, TurnFacts
 
 POLL_SECONDS = 0.5
 # A staff list shows the calls going on, then this many of the newest that are over (ended or failed).
 RECENT_CALLS = 50
 # A call that started and ended between two polls is found by its end within this long.
 JUST_ENDED = dt.timedelta(seconds=60)
-# The most messages (and tool calls) one event batch carries for a call; a 15-minute call has far fewer.
+# The most messages (tool calls, facts given) one event batch carries for a call; a 15-minute call has far fewer.
 MAX_RECORDS = 2000
 GOING = (Call.Status.DISPATCHED, Call.Status.ACTIVE)
 OVER = (Call.Status.ENDED, Call.Status.FAILED)
@@ -64,13 +64,18 @@ def _tool_call_event(tool_call: ToolCall) -> dict:
     return {"kind": "tool_call", "call_id": tool_call.call_id, "tool_call": live.tool_call_payload(tool_call)}
 
 
+def _facts_event(given: TurnFacts) -> dict:
+    return {"kind": "facts", "call_id": given.call_id, "facts": live.facts_payload(given)}
+
+
 @dataclass
 class Feed:
     """One staff connection's view: which restaurants, which call (None: the list of calls), and what it has
     been sent, so that `changes()` returns only what is new.
 
-    `sent_calls` maps a call id to the call payload last sent; `last_message_id` and `last_tool_call_id` are the
-    newest of the followed call's records sent (one call's records are written in order, by one worker).
+    `sent_calls` maps a call id to the call payload last sent; `last_message_id`, `last_tool_call_id` and
+    `last_facts_id` are the newest of the followed call's records sent (one call's records are written in order,
+    by one worker).
     """
 
     restaurants: frozenset[int]
@@ -78,11 +83,12 @@ class Feed:
     sent_calls: dict[int, dict] = field(default_factory=dict)
     last_message_id: int = 0
     last_tool_call_id: int = 0
+    last_facts_id: int = 0
 
     def snapshot(self) -> list[dict]:
         """The events a connection starts with, so that a page that (re)connects catches up with what it missed:
         for a call page, the call and all its records (as `changes()` gives them the first time); for the list,
-        a call event for each call `staff_calls` shows. Two or three queries."""
+        a call event for each call `staff_calls` shows. Two queries for the list, four for a call."""
         if self.call_id is not None:
             return self.changes()
         going, over = staff_calls(self.restaurants)
@@ -92,9 +98,9 @@ class Feed:
 
     def changes(self) -> list[dict]:
         """Events for what the database holds and this connection was not sent: a call event for each call whose
-        payload is new or changed (its message count included), and, for a call page, the call's new messages
-        and tool calls, sent before its call event. The list of calls gets no message events: its counts come
-        with the call events. One query for the list, three for a call."""
+        payload is new or changed (its message count included), and, for a call page, the call's new messages,
+        tool calls and facts given, sent before its call event. The list of calls gets no message events: its
+        counts come with the call events. One query for the list, four for a call."""
         events = []
         if self.call_id is None:
             # The calls that may have changed: those going on, those this page was last told are going on (to
@@ -108,8 +114,10 @@ class Feed:
         else:
             messages = CallMessage.objects.filter(call_id=self.call_id, pk__gt=self.last_message_id).order_by("pk")
             tool_calls = ToolCall.objects.filter(call_id=self.call_id, pk__gt=self.last_tool_call_id).order_by("pk")
+            facts = TurnFacts.objects.filter(call_id=self.call_id, pk__gt=self.last_facts_id).order_by("pk")
             events += [_message_event(m) for m in messages[:MAX_RECORDS]]
             events += [_tool_call_event(t) for t in tool_calls[:MAX_RECORDS]]
+            events += [_facts_event(f) for f in facts[:MAX_RECORDS]]
             calls = calls_of(self.restaurants).filter(pk=self.call_id)
         read = [_call_event(call) for call in calls]
         events += [e for e in read if self.sent_calls.get(e["call"]["id"]) != e["call"]]
@@ -126,5 +134,7 @@ class Feed:
                 self.sent_calls[event["call"]["id"]] = event["call"]
             elif event["kind"] == "message":
                 self.last_message_id = max(self.last_message_id, event["message"]["id"])
+            elif event["kind"] == "facts":
+                self.last_facts_id = max(self.last_facts_id, event["facts"]["id"])
             else:
                 self.last_tool_call_id = max(self.last_tool_call_id, event["tool_call"]["id"])

@@ -66,14 +66,18 @@ def call_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @staff_required
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
-    """One call: its course, and what was said and which tools answered, interleaved by time."""
+    """One call: its course, and what was said, which tools answered and which facts the agent was given (when
+    they changed), interleaved by time."""
     call = get_object_or_404(_calls_for(request.user), pk=call_id)
     tool_calls = list(call.tool_calls.all())
     for tool_call in tool_calls:
         # As compact as the page's script writes them (JSON.stringify).
         tool_call.arguments_text = json.dumps(tool_call.arguments, ensure_ascii=False, separators=(",", ":"))
-    record = sorted([*call.messages.all(), *tool_calls], key=lambda entry: entry.created_at)
-    context = {"call": call, "record": record, "listenable": _listenable(call)}
+    given = list(call.turn_facts.all())
+    record = sorted([*call.messages.all(), *tool_calls, *given], key=lambda entry: entry.created_at)
+    # Say what "Facts given" means where there are some, or may come (AGENT_TURN_FACTS is the worker's setting too).
+    facts_note = bool(given) or (settings.AGENT_TURN_FACTS and not call.purged_at)
+    context = {"call": call, "record": record, "listenable": _listenable(call), "facts_note": facts_note}
     return render(request, "staff/call.html", context)
 
 

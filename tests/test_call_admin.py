@@ -16,11 +16,13 @@ pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("admin:dispatch_unansweredquestion_changelist")
 T0 = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
+FACTS = [["Open now?", "Closed now (Monday 2026-11-23, 19:00)."], ["Address and phone", "Via dei Coronari 12."]]
 
 
 @pytest.fixture
 def call(restaurant) -> Call:
-    """A call in which the diner asked for the address, then about parking, which nothing answered."""
+    """A call in which the diner asked for the address, then about parking, which nothing answered; the agent's
+    two model requests were given the same facts."""
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-1-call", participant_identity="diner-1")
     room = call.room_name
     services.call_agent_joined(room_name=room, at=T0)
@@ -28,6 +30,8 @@ def call(restaurant) -> Call:
     say = lambda role, text, s: services.call_message_add(room_name=room, role=role, text=text, at=T0 + dt.timedelta(seconds=s))  # noqa: E731
     say(CallMessage.Role.AGENT, "Welcome to Trattoria Test.", 2)
     say(CallMessage.Role.DINER, "Where are you?", 5)
+    for second in (5.5, 6.5):  # the request that called get_address, and the one that answered
+        services.call_facts_add(room_name=room, facts=FACTS, at=T0 + dt.timedelta(seconds=second))
     services.call_tool_call_add(room_name=room, name="get_address", arguments={}, output="Via dei Coronari 12",
                                 is_error=False, duration_ms=4, at=T0 + dt.timedelta(seconds=6))  # fmt: skip
     say(CallMessage.Role.AGENT, "We are at Via dei Coronari 12.", 7)
@@ -59,11 +63,16 @@ class TestCalls:
     def test_a_calls_page_shows_the_transcript_and_tool_calls_in_order_read_only(self, admin_client, call):
         page = admin_client.get(reverse("admin:dispatch_call_change", args=[call.pk])).content.decode()
 
-        order = ["Welcome to Trattoria Test.", "Where are you?", 'get_address({}) [4 ms] → Via dei Coronari 12',
-                 "We are at Via dei Coronari 12.", "Is there parking?"]  # fmt: skip
+        order = [
+            "Welcome to Trattoria Test.", "Where are you?",
+            "<strong>Facts given</strong>: Open now? Closed now (Monday 2026-11-23, 19:00). Address and phone: "
+            "Via dei Coronari 12.",
+            'get_address({}) [4 ms] → Via dei Coronari 12', "We are at Via dei Coronari 12.", "Is there parking?",
+        ]  # fmt: skip
         positions = [page.index(text) for text in order]
         assert positions == sorted(positions)
         assert "<strong>Diner</strong>: Where are you?" in page
+        assert page.count("<strong>Facts given</strong>") == 1  # the same facts twice are recorded once
         assert "Is there parking? (open)" in page
         assert 'name="_save"' not in page  # nothing to save: read-only
 

@@ -146,14 +146,18 @@ def test_a_diners_call_shows_on_the_staff_page_as_it_happens(kettle, kettle_staf
     expect(record).to_have_count(1)
     as_worker(services.call_message_add, room_name=room, role="diner", text="Is the nut roast vegan?",
               at=timezone.now())  # fmt: skip
+    facts = [["Open now?", "Open now, until 22:00."], ["Address and phone", "12 Mill Lane, Bath."]]
+    as_worker(services.call_facts_add, room_name=room, facts=facts, at=timezone.now())
     as_worker(services.call_tool_call_add, room_name=room, name="find_menu_item", arguments={"name": "nut roast"},
               output="Nut roast: 17.00 GBP, vegan", is_error=False, duration_ms=14, at=timezone.now())  # fmt: skip
+    as_worker(services.call_facts_add, room_name=room, facts=facts, at=timezone.now())  # the same: not again
     as_worker(services.call_message_add, room_name=room, role="agent", text="Yes, it is vegan.", at=timezone.now())
-    expect(record).to_have_count(4, timeout=1_000)
+    expect(record).to_have_count(5, timeout=1_000)
     texts = [" ".join(t.split()[1:]) for t in record.all_inner_texts()]  # without the time
     assert texts == [
         "Agent Good evening!",
         "Diner Is the nut roast vegan?",
+        "Facts given Open now? Open now, until 22:00. Address and phone: 12 Mill Lane, Bath.",
         'Tool find_menu_item {"name":"nut roast"} answered in 14 ms: Nut roast: 17.00 GBP, vegan',
         "Agent Yes, it is vegan.",
     ]

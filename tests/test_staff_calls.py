@@ -9,8 +9,9 @@ Trattoria Alfa has a staff member ("alfa-staff"); Osteria Beta belongs to someon
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import html
 import re
+from dataclasses import dataclass
 import uuid
 
 import jwt
@@ -24,14 +25,20 @@ from django.utils import timezone
 from livekit.api import TokenVerifier
 
 from config.asgi import application
-from dispatch import live, live_feed, livekit_server
-from dispatch.models import Call, CallMessage, ToolCall, UnansweredQuestion
+from dispatch import live, live_feed, livekit_server, services
+from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
 from tests.test_connection_details import redis_answers
 from tests.test_tenancy import staff_member
 
 T0 = dt.datetime(2026, 6, 9, 18, 0, tzinfo=dt.UTC)  # 20:00 in Rome
+# What the agent's model requests are given beside the conversation (agent_worker.turn_facts), shortened.
+FACTS = [
+    ["Open now?", "Open now (Tuesday 2026-06-09, 20:00), until 23:00."],
+    ["Today's hours", "Tuesday 2026-06-09: 12:00-14:30 and 19:00-23:00 (local time)."],
+    ["Address and phone", "Trattoria Alfa is at Via dei Coronari 12, 00186 Roma, Italy."],
+]
 
 
 def a_call(restaurant: Restaurant, status: str = Call.Status.ACTIVE, *, minutes_ago: float = 1, **fields) -> Call:
@@ -206,6 +213,35 @@ class TestCallPage:
             "Agent Yes, it is.",
         ]
         assert b'id="listen" hidden' not in response.content  # active: staff may listen in
+
+    def test_the_facts_the_agent_answered_from_show_in_order_like_a_tool_call(self, staff, alfa):
+        call = a_call(alfa)
+        at = timezone.now()
+        CallMessage.objects.create(call=call, role="diner", text="Are you open now?", created_at=at)
+        TurnFacts.objects.create(call=call, facts=FACTS, created_at=at + dt.timedelta(seconds=1))
+        later = at + dt.timedelta(seconds=2)
+        CallMessage.objects.create(call=call, role="agent", text="Yes, until 23:00.", created_at=later)
+
+        page = staff.get(f"/staff/calls/{call.pk}/").content.decode()
+
+        record = re.search(r'<ol id="record".*?</ol>', page, re.S)[0]
+        entries = re.findall(r"<li [^>]*>(.*?)</li>", record, re.S)
+        texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", e)).split()[1:]) for e in entries]
+        assert texts == [
+            "Diner Are you open now?",
+            "Facts given Open now? Open now (Tuesday 2026-06-09, 20:00), until 23:00. Today's hours: Tuesday "
+            "2026-06-09: 12:00-14:30 and 19:00-23:00 (local time). Address and phone: Trattoria Alfa is at Via dei "
+            "Coronari 12, 00186 Roma, Italy.",
+            "Agent Yes, until 23:00.",
+        ]
+        assert "A new line only when they changed: each held for the answers after it." in page
+
+    def test_with_the_facts_switched_off_the_page_does_not_explain_them(self, staff, alfa, settings):
+        settings.AGENT_TURN_FACTS = False
+
+        page = staff.get(f"/staff/calls/{a_call(alfa).pk}/").content.decode()
+
+        assert "Facts given" not in page.split('<template id="message-entry">')[0]
 
     def test_an_ended_call_offers_no_listening(self, staff, alfa):
         call = a_call(alfa, Call.Status.ENDED)
@@ -471,6 +507,7 @@ class TestConsumerEvents:
         call, other = a_call(alfa), a_call(alfa)
         said = CallMessage.objects.create(call=call, role="agent", text="Buonasera!", created_at=T0)
         tool = ToolCall.objects.create(call=call, name="check_open", arguments={}, output="Open now.", created_at=T0)
+        given = TurnFacts.objects.create(call=call, facts=FACTS, created_at=T0)
 
         async def scenario():
             communicator, snapshot = await alfa_staff.opened(f"{PATH}?call={call.pk}")
@@ -484,6 +521,7 @@ class TestConsumerEvents:
         assert snapshot == [
             {"kind": "message", "call_id": call.pk, "message": live.message_payload(said)},
             {"kind": "tool_call", "call_id": call.pk, "tool_call": live.tool_call_payload(tool)},
+            {"kind": "facts", "call_id": call.pk, "facts": live.facts_payload(given)},
             {"kind": "call", "call": live.call_payload(live_feed.calls_of([alfa.pk]).get(pk=call.pk))},
         ]
         assert later == [{"kind": "tool_call", "call_id": call.pk, "tool_call": {"id": 98}}]
@@ -523,7 +561,7 @@ class TestPolling:
         assert events[-1]["call"] == live.call_payload(live_feed.calls_of([alfa.pk]).get())
         assert quiet == []
 
-    def test_a_call_page_gets_new_messages_and_tool_calls_from_the_database(self, alfa_staff, layer):
+    def test_a_call_page_gets_new_messages_tool_calls_and_facts_from_the_database(self, alfa_staff, layer):
         alfa = alfa_staff.user.restaurants.get()
         call = a_call(alfa)
 
@@ -531,16 +569,42 @@ class TestPolling:
             communicator, _ = await alfa_staff.opened(f"{PATH}?call={call.pk}")
             message = await CallMessage.objects.acreate(call=call, role="diner", text="Parking?", created_at=T0)
             tool = await ToolCall.objects.acreate(call=call, name="get_address", output="Via...", created_at=T0)
-            events = [await communicator.receive_json_from(timeout=1), await communicator.receive_json_from(timeout=1)]
+            given = await TurnFacts.objects.acreate(call=call, facts=FACTS, created_at=T0)
+            events = [await communicator.receive_json_from(timeout=1) for _ in range(3)]
             assert await received(communicator, wait=1.2) == []
             await communicator.disconnect()
-            return message, tool, events
+            return message, tool, given, events
 
-        message, tool, events = run(scenario)
+        message, tool, given, events = run(scenario)
         assert events == [
             {"kind": "message", "call_id": call.pk, "message": live.message_payload(message)},
             {"kind": "tool_call", "call_id": call.pk, "tool_call": live.tool_call_payload(tool)},
+            {"kind": "facts", "call_id": call.pk, "facts": live.facts_payload(given)},
         ]
+
+    def test_facts_the_worker_records_reach_the_call_page_and_unchanged_ones_add_nothing(self, alfa_staff, layer):
+        """Published by the service the worker calls (in this process, so the in-memory layer carries it) and
+        read from the database too; facts the same as the last add no row and no event."""
+        alfa = alfa_staff.user.restaurants.get()
+        call = a_call(alfa)
+        add = sync_to_async(services.call_facts_add)
+
+        async def scenario():
+            communicator, _ = await alfa_staff.opened(f"{PATH}?call={call.pk}")
+            await add(room_name=call.room_name, facts=FACTS, at=T0)
+            first = await received(communicator, wait=1.2)
+            await add(room_name=call.room_name, facts=FACTS, at=T0 + dt.timedelta(seconds=5))
+            again = await received(communicator, wait=1.2)
+            await communicator.disconnect()
+            return first, again
+
+        first, again = run(scenario)
+        [given] = TurnFacts.objects.filter(call=call)
+        payload = {"id": given.pk, "facts": FACTS, "created_at": "2026-06-09T18:00:00+00:00"}
+        # The published event, then the same row read by the poll: the page's script adds it once (by its id).
+        assert first[0] == {"kind": "facts", "call_id": call.pk, "facts": payload}
+        assert all(event == first[0] for event in first)
+        assert again == []
 
     def test_another_restaurants_rows_are_not_sent(self, alfa_staff, beta, layer):
         async def scenario():

@@ -1,13 +1,15 @@
-// One call's page for staff (templates/staff/call.html): its facts and record (messages and tool calls) kept live
-// from /ws/staff/calls/?call=<id> (events: dispatch/live.py), and "Listen in": POST the listen URL ->
-// {serverUrl, participantToken} -> join the call's LiveKit room hidden and subscribe-only, play its audio and
-// show the lk.transcription captions as they are spoken. livekit-client is imported by its path next to this
-// file's (static/vendor/) when staff first listen, so the page needs no inline import map (CSP).
+// One call's page for staff (templates/staff/call.html): its course and record (messages, tool calls, and the
+// facts given to the agent) kept live from /ws/staff/calls/?call=<id> (events: dispatch/live.py), and "Listen
+// in": POST the listen URL -> {serverUrl, participantToken} -> join the call's LiveKit room hidden and
+// subscribe-only, play its audio and show the lk.transcription captions as they are spoken. livekit-client is
+// imported by its path next to this file's (static/vendor/) when staff first listen, so the page needs no inline
+// import map (CSP).
 import { enableAudioButton, playAudio, showTranscriptions } from "./room_media.js";
 import { connectLive, formatDuration, formatTime, placeByTime, setField } from "./staff_live.js";
 
 const LIVEKIT_CLIENT = "../vendor/livekit-client/livekit-client.esm.mjs";
 const ROLES = { diner: "Diner", agent: "Agent" };
+const TEMPLATES = { message: "message-entry", tool_call: "tool-entry", facts: "facts-entry" };
 
 const root = document.getElementById("call");
 const $ = (id) => document.getElementById(id);
@@ -46,7 +48,7 @@ function showCall(call) {
 
 function addEntry(kind, item) {
   if (record.querySelector(`li[data-kind="${kind}"][data-id="${item.id}"]`)) return; // sent twice: once is enough
-  const entry = $(kind === "message" ? "message-entry" : "tool-entry").content.firstElementChild.cloneNode(true);
+  const entry = $(TEMPLATES[kind]).content.firstElementChild.cloneNode(true);
   entry.dataset.id = item.id;
   entry.dataset.at = item.created_at;
   setField(entry, "at", formatTime(item.created_at, zone, { date: false, seconds: true }));
@@ -54,6 +56,8 @@ function addEntry(kind, item) {
     entry.className = `entry entry-${item.role}`;
     setField(entry, "who", ROLES[item.role] || item.role);
     setField(entry, "text", item.text);
+  } else if (kind === "facts") {
+    showFacts(entry.querySelector('[data-field="facts"]'), item.facts);
   } else {
     setField(entry, "name", item.name);
     setField(entry, "arguments", JSON.stringify(item.arguments));
@@ -65,6 +69,21 @@ function addEntry(kind, item) {
   $("record-empty").hidden = true;
 }
 
+// The [label, sentence] pairs of a facts event as templates/staff/_facts.html writes them: "Open now?" as it is,
+// any other label with a colon.
+function showFacts(el, facts) {
+  el.replaceChildren();
+  for (const [label, text] of facts) {
+    const fact = document.createElement("span");
+    fact.className = "fact";
+    const name = document.createElement("span");
+    name.className = "fact-label";
+    name.textContent = label.endsWith("?") ? label : `${label}:`;
+    fact.append(name, ` ${text}`);
+    el.append(fact, " ");
+  }
+}
+
 connectLive({
   path: `${root.dataset.wsPath}?call=${callId}`,
   indicator: $("live-status"),
@@ -72,6 +91,7 @@ connectLive({
     if (event.kind === "call" && event.call.id === callId) showCall(event.call);
     else if (event.kind === "message" && event.call_id === callId) addEntry("message", event.message);
     else if (event.kind === "tool_call" && event.call_id === callId) addEntry("tool_call", event.tool_call);
+    else if (event.kind === "facts" && event.call_id === callId) addEntry("facts", event.facts);
   },
 });
 
