@@ -2,7 +2,7 @@
 
 The instructions hold who the agent is and the rules; every fact (hours, address, menu, prices,
 allergens) comes from a tool that reads the database when called. Import this module only after
-`django.setup()` (answers.py imports the models).
+`django.setup()` (lookups.py imports the models).
 """
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from django.conf import settings
 from livekit.agents import Agent, ModelSettings, RunContext, ToolError, function_tool, llm
 from livekit.agents.beta.tools import EndCallTool
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
-from dispatch import livekit_server
+from dispatch.livekit import client, sip
 from dispatch.models import Call
+from restaurants import hours
 from restaurants.models import DietaryTag
 
-from . import answers, turn_facts
-from .answers import RestaurantProfile
+from . import lookups, turn_facts
 from .db import run_orm
+from .lookups import RestaurantProfile
 from .records import CallRecord
 
 logger = logging.getLogger("maitre.agent")
@@ -47,48 +47,40 @@ def say_instead(sentence: str) -> WrapValidator:
 
 
 # Length limits are in the descriptions, not the schema (`maxLength` is not in every provider's strict
-# dialect): answers.py enforces them with a sentence.
+# dialect): lookups.py enforces them with a sentence.
 LocalDate = Annotated[
     str | None,
     Field(description='Local date: "today", "tomorrow" or ISO, e.g. 2026-12-24, from yesterday to a year ahead; '
           "null for now."),  # fmt: skip
-    say_instead(answers.UNCLEAR_DAY),
+    say_instead(lookups.UNCLEAR_DAY),
 ]
 LocalTime = Annotated[
     str | None,
     Field(description="Local time, 24-hour HH:MM, e.g. 19:30; null for now (or, with a date, that day's hours)."),
-    say_instead(answers.UNCLEAR_TIME),
+    say_instead(lookups.UNCLEAR_TIME),
 ]
 SectionName = Annotated[
     str | None,
-    Field(description=f'A menu section name such as "Starters" (at most {answers.MAX_SECTION_CHARS} characters), '
+    Field(description=f'A menu section name such as "Starters" (at most {lookups.MAX_SECTION_CHARS} characters), '
           "or null for the whole menu."),  # fmt: skip
-    say_instead(answers.UNCLEAR_SECTION),
+    say_instead(lookups.UNCLEAR_SECTION),
 ]
 DietaryNeed = Annotated[
     Literal[DietaryTag.CODES] | None,  # the model may ask for exactly the seeded tags
     Field(description="Only dishes the kitchen tagged for this need, or null."),
-    say_instead(answers.UNKNOWN_DIETARY_NEED),
+    say_instead(lookups.UNKNOWN_DIETARY_NEED),
 ]
 DinersQuestion = Annotated[
     str | None,  # optional only so that a call without it gets a sentence, not the framework's error
     Field(description="The diner's question in a few words, in their language, e.g. \"Is there parking nearby?\" "
-          f"(at most {answers.MAX_QUESTION_CHARS} characters)."),  # fmt: skip
-    say_instead(answers.UNCLEAR_QUESTION),
+          f"(at most {lookups.MAX_QUESTION_CHARS} characters)."),  # fmt: skip
+    say_instead(lookups.UNCLEAR_QUESTION),
 ]
 DishName = Annotated[
     str | None,  # optional only so that a call without it gets a sentence, not the framework's error
-    Field(description=f'The dish as the diner named it, e.g. "margherita" (at most {answers.MAX_DISH_CHARS} characters).'),
-    say_instead(answers.UNCLEAR_DISH),
+    Field(description=f'The dish as the diner named it, e.g. "margherita" (at most {lookups.MAX_DISH_CHARS} characters).'),
+    say_instead(lookups.UNCLEAR_DISH),
 ]
-
-
-def language_name(tag: str) -> str:
-    """English name of a BCP 47 tag: "de-DE" -> "German (Germany)"; the tag itself if unknown."""
-    try:
-        return Locale.parse(tag.replace("-", "_")).get_display_name("en") or tag
-    except (ValueError, TypeError, LookupError):
-        return tag
 
 
 def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) -> str:
@@ -101,7 +93,7 @@ def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) 
 about opening hours, the address and the menu.{phone_rules(p, caller) if caller else ""}
 
 # Language
-Speak {language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
+Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
 
 # Output rules
 - You are heard, not read: plain sentences, no lists, markdown, symbols or emoji.
@@ -157,11 +149,11 @@ screens or typing.
 def how_to_reach_staff(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
     """The end of "the diner can ...": how to reach a person at the restaurant, for this channel."""
     if caller is None:
-        return f"call {p.phone}"
+        return f"call {p.phone_spoken}"
     if caller.can_transfer:
         return "ask to be put through to the staff"
     if caller.dialled != p.phone:
-        return f"call {p.phone}, where a person answers"
+        return f"call {p.phone_spoken}, where a person answers"
     return "call back later: the staff will see the question"
 
 
@@ -213,7 +205,7 @@ class RestaurantAgent(Agent):
         Call when the diner asks about opening hours or days in general ("when are you open?", "are you open
         on Sundays?"). For "are you open now" or at one particular moment, call check_open instead.
         """
-        return await run_orm(answers.opening_hours, self.profile.id)
+        return await run_orm(lookups.opening_hours, self.profile.id)
 
     @function_tool
     async def check_open(self, date: LocalDate = None, time: LocalTime = None) -> str:
@@ -228,7 +220,7 @@ class RestaurantAgent(Agent):
             date: "today", "tomorrow", a local ISO date (YYYY-MM-DD), or null.
             time: local 24-hour time (HH:MM; midnight at the end of a day is 24:00) or null.
         """
-        return await run_orm(answers.open_status, self.profile.id, date, time)
+        return await run_orm(lookups.open_status, self.profile.id, date, time)
 
     @function_tool
     async def get_address(self) -> str:
@@ -236,7 +228,7 @@ class RestaurantAgent(Agent):
 
         Call when the diner asks where the restaurant is, how to find it, or how to phone it.
         """
-        return await run_orm(answers.address, self.profile.id)
+        return await run_orm(lookups.address, self.profile.id)
 
     @function_tool
     async def get_menu(self, section: SectionName = None, dietary_need: DietaryNeed = None) -> str:
@@ -248,9 +240,9 @@ class RestaurantAgent(Agent):
 
         Args:
             section: a section name as the diner said it, or null.
-            dietary_need: one of vegan, vegetarian, gluten-free, dairy-free, nut-free, halal, kosher, or null.
+            dietary_need: one of the needs the parameter's schema lists (the kitchen's dietary tags), or null.
         """
-        return await run_orm(answers.menu, self.profile.id, section, dietary_need)
+        return await run_orm(lookups.menu, self.profile.id, section, dietary_need)
 
     @function_tool
     async def find_menu_item(self, name: DishName = None) -> str:
@@ -263,7 +255,7 @@ class RestaurantAgent(Agent):
         Args:
             name: the dish name as heard.
         """
-        return await run_orm(answers.menu_item, self.profile.id, name)
+        return await run_orm(lookups.menu_item, self.profile.id, name)
 
     @function_tool
     async def record_unanswered_question(self, question: DinersQuestion = None) -> str:
@@ -281,7 +273,7 @@ class RestaurantAgent(Agent):
         Args:
             question: the diner's question in a few words.
         """
-        self.record.unanswered_question(self.profile.id, answers.question_to_note(question))
+        self.record.unanswered_question(self.profile.id, lookups.question_to_note(question))
         return (
             f"Noted for the staff of {self.profile.name}. Tell the diner you do not know, that the staff will see "
             f"the question, and that they can {self.contact}."
@@ -300,7 +292,7 @@ NO_TRANSFER_NUMBER = (
     "and offer to keep helping."
 )
 TRANSFER_ERRORS = (
-    livekit_server.TransferRefused, livekit_server.LiveKitUnavailable, livekit_server.LiveKitNotConfigured
+    sip.TransferRefused, client.LiveKitUnavailable, client.LiveKitNotConfigured
 )
 # Phone audio and echo: a cough or line noise shorter than this does not stop the agent mid-sentence.
 PHONE_INTERRUPTION_MIN_DURATION = 0.8
@@ -337,19 +329,19 @@ class PhoneAgent(RestaurantAgent):
         tools answer. It tells the caller they are being put through; if it fails, tell them, give them the
         restaurant's number and offer to keep helping.
         """
-        number = await run_orm(answers.line_transfer_number, self.profile.id, self.caller.dialled)
+        number = await run_orm(lookups.line_transfer_number, self.profile.id, self.caller.dialled)
         if not number:  # staff removed the transfer number (or the line) during the call
-            raise ToolError(NO_TRANSFER_NUMBER.format(phone=self.profile.phone))
+            raise ToolError(NO_TRANSFER_NUMBER.format(phone=self.profile.phone_spoken))
         await context.wait_for_playout()  # what the agent was saying before it called this
         async with context.foreground():
             await context.session.say(PUTTING_THROUGH, allow_interruptions=False)
         try:
-            await livekit_server.transfer_sip_participant(
+            await sip.transfer_sip_participant(
                 room_name=self.caller.room_name, participant_identity=self.caller.identity, transfer_to=f"tel:{number}"
             )
         except TRANSFER_ERRORS as exc:
             logger.warning("call in %s: transfer to %s failed: %s", self.caller.room_name, number, exc)
-            raise ToolError(TRANSFER_FAILED.format(phone=self.profile.phone)) from None
+            raise ToolError(TRANSFER_FAILED.format(phone=self.profile.phone_spoken)) from None
         logger.info("call in %s: caller put through to %s", self.caller.room_name, number)
         self.record.end_reason = Call.EndReason.TRANSFERRED
         return "The caller has been put through to the staff and has left the call. Say nothing more."

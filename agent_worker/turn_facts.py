@@ -1,9 +1,9 @@
 """The facts diners ask most, computed from the database each time the model is asked, so that it can answer
 "are you open?", "until when?", "what are your hours?" and "where are you?" without a tool round trip.
 
-The text comes from the very functions the tools return (answers.open_status, answers.opening_hours,
-answers.address), so a fact in the context and a tool's answer cannot disagree. Synchronous ORM code: run
-it through `db.run_orm`. About ten small queries (the restaurant, its weekly periods and special days). The
+The text comes from the builders the tools use (lookups.common_facts: what check_open, get_opening_hours and
+get_address say), so a fact in the context and a tool's answer cannot disagree. Synchronous ORM code: run it
+through `db.run_orm`. Three queries (the restaurant, its service periods, its special days). The
 facts a request was given are recorded with the call (records.CallRecord.facts_given), so that staff see
 what an answer came from.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from livekit.agents import ToolError, llm
 
-from . import answers
+from . import lookups
 
 HEADER = "Facts from the restaurant's database, computed just now"
 # The labels of the lines under HEADER, in order.
@@ -22,17 +22,13 @@ OPEN_NOW, TODAY, WEEK, ADDRESS = "Open now?", "Today's hours", "Opening hours", 
 def facts_now(restaurant_id: int) -> dict[str, str] | None:
     """The facts of restaurant `restaurant_id` at this moment (its local time), label -> sentence, in the
     order of the labels above: open or closed now and until when or the next opening, today's hours, the
-    weekly hours with special days in the next two weeks, the address and phone. None if the restaurant is
+    weekly hours with special days in the next LOOKAHEAD_DAYS, the address and phone. None if the restaurant is
     gone or inactive (the tools then say they cannot look it up)."""
     try:
-        return {
-            OPEN_NOW: answers.open_status(restaurant_id),
-            TODAY: answers.open_status(restaurant_id, "today"),
-            WEEK: answers.opening_hours(restaurant_id),
-            ADDRESS: answers.address(restaurant_id),
-        }
+        facts = lookups.common_facts(restaurant_id)
     except ToolError:
         return None
+    return {OPEN_NOW: facts.open_now, TODAY: facts.today, WEEK: facts.week, ADDRESS: facts.address}
 
 
 def message(facts: dict[str, str]) -> str:

@@ -3,7 +3,7 @@
 Job processes are forkserver children in which Django is not set up: `prewarm` runs `django.setup()`
 first thing in each of them. This module is imported by those children before that (they unpickle
 `entrypoint` by reference), so it must not import Django models or settings at import time; agent.py and
-answers.py, which do, are imported inside the functions. Nor does it import the model plugins: the
+lookups.py, which do, are imported inside the functions. Nor does it import the model plugins: the
 forkserver preloads them (agent_worker.preload) and the worker's main process, which runs no session, is
 spared their ~0.5 s of imports.
 """
@@ -20,9 +20,10 @@ from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, CloseEvent, CloseReason, JobContext, JobProcess, room_io
 from livekit.agents.job import DEFAULT_PARTICIPANT_KINDS
 
+from dispatch.job_metadata import DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
+
 from .db import run_orm
 from .forkserver import PRELOAD_MODULES, skip_unused_models
-from .metadata import DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
 
 logger = logging.getLogger("maitre.agent")
 
@@ -76,7 +77,7 @@ def build_stt(client: dict):
 def tts_instructions(tts_model: str, language: str) -> str | None:
     """How the agent is asked to speak: an accent for `language`; None for OpenAI's older TTS models, which
     take no instructions."""
-    from .agent import language_name
+    from restaurants.hours import language_name
 
     if tts_model in ("tts-1", "tts-1-hd"):
         return None
@@ -172,7 +173,7 @@ async def answer_phone(ctx: JobContext, profile, record):
 
     from dispatch.models import Call
 
-    from . import answers
+    from . import lookups
     from .agent import PhoneCaller
 
     await ctx.connect()
@@ -183,7 +184,7 @@ async def answer_phone(ctx: JobContext, profile, record):
         return None
     number = participant.attributes.get("sip.phoneNumber", "")
     dialled = participant.attributes.get("sip.trunkPhoneNumber", "")
-    transfer_number = await run_orm(answers.line_transfer_number, profile.id, dialled)
+    transfer_number = await run_orm(lookups.line_transfer_number, profile.id, dialled)
     record.phone_answered(
         restaurant_id=profile.id, dispatch_id=ctx.job.dispatch_id, caller_identity=participant.identity,
         caller_number=number, dialled_number=dialled, answered=transfer_number is not None,
@@ -265,7 +266,7 @@ async def entrypoint(ctx: JobContext) -> None:
     from dispatch.models import Call
     from restaurants.models import Restaurant
 
-    from . import answers
+    from . import lookups
     from .agent import PhoneAgent, RestaurantAgent
     from .greeting import Greeting
     from .records import CallRecord
@@ -276,7 +277,7 @@ async def entrypoint(ctx: JobContext) -> None:
         if isinstance(job, DoctorJob):
             await answer_doctor(ctx)
             return
-        profile = await run_orm(answers.load_profile, job.restaurant_id)
+        profile = await run_orm(lookups.load_profile, job.restaurant_id)
     except (InvalidJobMetadata, Restaurant.DoesNotExist) as exc:
         reason = str(exc) if isinstance(exc, InvalidJobMetadata) else "no active restaurant with that id"
         logger.error("job %s ended: %s (metadata %s)", ctx.job.id, reason, preview(raw))

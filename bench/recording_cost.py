@@ -29,7 +29,7 @@ from harness import django_with_a_restaurant
 def run(restaurant_id: int, turns: int, *, recorded: bool, pause: float) -> tuple[list[float], list[float], str]:
     """(tool return -> next request, turn -> tool output) for each turn, in milliseconds, and the call's room."""
     from asgiref.sync import async_to_sync
-    from agent_worker import answers
+    from agent_worker import lookups
     from agent_worker.agent import RestaurantAgent
     from agent_worker.db import run_orm
     from agent_worker.records import CallRecord
@@ -43,7 +43,7 @@ def run(restaurant_id: int, turns: int, *, recorded: bool, pause: float) -> tupl
     gaps, tool_latencies = [], []
 
     async def main():
-        profile = await run_orm(answers.load_profile, restaurant_id)
+        profile = await run_orm(lookups.load_profile, restaurant_id)
         record = CallRecord(room)
         # The worker's own session builder, text only (no speech models in userdata), as a typed call runs.
         async with model, build_session({"llm": model}, profile) as session:

@@ -18,7 +18,8 @@ from django.utils.translation import ngettext
 from restaurants.admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
 from restaurants.models import PhoneLine
 
-from . import livekit_server, sip
+from . import phone_lines
+from .livekit import client
 from .models import Call, UnansweredQuestion
 
 # What the "Facts given" lines of a call's record mean, said above them.
@@ -96,7 +97,7 @@ class CallAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         return False
 
 
-class AnsweredFilter(admin.SimpleListFilter):
+class QuestionStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
@@ -118,7 +119,7 @@ class UnansweredQuestionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     list_display = ["question", "restaurant", "created_at", "resolution", "staff_note"]
     list_display_links = ["question"]
-    list_filter = [AnsweredFilter, "restaurant", "created_at"]
+    list_filter = [QuestionStateFilter, "restaurant", "created_at"]
     list_select_related = ["restaurant"]
     search_fields = ["question", "staff_note"]
     date_hierarchy = "created_at"
@@ -176,7 +177,7 @@ class UnansweredQuestionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
 
 # --- Phone lines: restaurant data, kept in step with LiveKit's SIP configuration ----------------------------
-# Registered here, not in restaurants/admin.py, because saving a line talks to LiveKit (dispatch/sip.py) and the
+# Registered here, not in restaurants/admin.py, because saving a line talks to LiveKit (dispatch/phone_lines.py) and the
 # restaurants app imports nothing of dispatch's.
 
 
@@ -209,7 +210,7 @@ class PhoneLineAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         transaction.on_commit(lambda: self._sync(request, line_ids), using=router.db_for_write(PhoneLine))
 
     def _sync(self, request: HttpRequest, line_ids: list[int]) -> None:
-        if missing := livekit_server.missing_settings():
+        if missing := client.missing_settings():
             self.message_user(
                 request,
                 f"The phone line is saved but not live yet: LiveKit is not configured. Set {', '.join(missing)}, "
@@ -218,11 +219,11 @@ class PhoneLineAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
             )
             return
         try:
-            done = sip.sync_lines(line_ids)
-        except sip.SYNC_ERRORS as exc:
+            done = phone_lines.sync_lines(line_ids)
+        except phone_lines.SYNC_ERRORS as exc:
             self.message_user(
                 request,
-                f"The phone line is saved, but LiveKit was not updated. {sip.explain(exc)} Once that is fixed, run "
+                f"The phone line is saved, but LiveKit was not updated. {phone_lines.explain(exc)} Once that is fixed, run "
                 "manage.py sync_sip.",
                 messages.ERROR,
             )

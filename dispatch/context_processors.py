@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .livekit_server import missing_settings
+from .livekit.client import missing_settings
 from .views import lines_busy_sentence
 
 

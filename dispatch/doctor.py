@@ -24,7 +24,8 @@ from django.core import checks
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 
-from . import livekit_server, sip
+from . import phone_lines
+from .livekit import client, probe, sip
 
 CHECK_TIMEOUT = 5.0  # seconds any one outside call of a check may take
 AGENT_WAIT = 8.0  # seconds the worker check waits for the agent to join its room (a cold worker needs ~4 s)
@@ -93,16 +94,16 @@ def _database_name() -> str:
 def check_livekit() -> CheckResult:
     """LiveKit answers at LIVEKIT_URL and accepts the key pair (ListRooms)."""
     try:
-        asyncio.run(livekit_server.count_rooms(timeout=CHECK_TIMEOUT))
-    except livekit_server.LiveKitNotConfigured as exc:
+        asyncio.run(probe.count_rooms(timeout=CHECK_TIMEOUT))
+    except client.LiveKitNotConfigured as exc:
         return CheckResult("livekit", False, f"not set: {exc}: set them (your LiveKit Cloud project's, or for "
                                              "`livekit-server --dev`: ws://127.0.0.1:7880, devkey, secret)")  # fmt: skip
-    except livekit_server.LiveKitCheckFailed as exc:
+    except probe.LiveKitCheckFailed as exc:
         return CheckResult("livekit", False, _livekit_sentence(exc))
     return CheckResult("livekit", True)
 
 
-def _livekit_sentence(exc: livekit_server.LiveKitCheckFailed) -> str:
+def _livekit_sentence(exc: probe.LiveKitCheckFailed) -> str:
     url = settings.LIVEKIT_URL
     if exc.problem == "key":
         return (f"LiveKit at {url} refused the key pair ({exc.detail}): the API key or secret is wrong: check "
@@ -116,13 +117,13 @@ def _livekit_sentence(exc: livekit_server.LiveKitCheckFailed) -> str:
 
 def check_worker(wait: float, *, livekit_ok: bool = True) -> CheckResult:
     """A worker registered as LIVEKIT_AGENT_NAME takes a job: doctor's throwaway room sees the agent join
-    within `wait` seconds (livekit_server.doctor_visit). Not tried when LiveKit itself failed."""
+    within `wait` seconds (probe.doctor_visit). Not tried when LiveKit itself failed."""
     name = settings.LIVEKIT_AGENT_NAME
     if not livekit_ok:
         return CheckResult("worker", False, "not checked: LiveKit must answer first (see the livekit check)")
     try:
-        visit = asyncio.run(livekit_server.doctor_visit(wait=wait, timeout=CHECK_TIMEOUT))
-    except (livekit_server.LiveKitNotConfigured, livekit_server.LiveKitCheckFailed) as exc:
+        visit = asyncio.run(probe.doctor_visit(wait=wait, timeout=CHECK_TIMEOUT))
+    except (client.LiveKitNotConfigured, probe.LiveKitCheckFailed) as exc:
         return CheckResult("worker", False, f"LiveKit failed while dispatching the agent ({exc}): run doctor again")
     if visit.agent_identity is None:
         return CheckResult("worker", False, f"no worker registered as {name}: start `manage.py runagent start`")
@@ -131,10 +132,10 @@ def check_worker(wait: float, *, livekit_ok: bool = True) -> CheckResult:
 
 def check_phone(*, livekit_ok: bool = True) -> CheckResult:
     """With live phone lines: LiveKit's SIP API answers (it needs Redis on LiveKit's side) and its trunk and
-    dispatch rules match the lines (dispatch.sip.pending plans nothing). Passes without a word to LiveKit when
+    dispatch rules match the lines (phone_lines.pending plans nothing). Passes without a word to LiveKit when
     no line is live. Not tried when LiveKit itself failed."""
     try:
-        live = [line for line in sip.current_lines() if line.is_active and line.restaurant.is_active]
+        live = [line for line in phone_lines.current_lines() if line.is_active and line.restaurant.is_active]
     except DatabaseError:
         return CheckResult("phone", False, "not checked: the database must answer first (see the database check)")
     if not live:
@@ -142,14 +143,14 @@ def check_phone(*, livekit_ok: bool = True) -> CheckResult:
     if not livekit_ok:
         return CheckResult("phone", False, "not checked: LiveKit must answer first (see the livekit check)")
     try:
-        _lines, actions = sip.pending()
-    except sip.SYNC_ERRORS as exc:
-        return CheckResult("phone", False, sip.explain(exc))
+        _lines, actions = phone_lines.pending()
+    except phone_lines.SYNC_ERRORS as exc:
+        return CheckResult("phone", False, phone_lines.explain(exc))
     if actions:
         return CheckResult("phone", False, f"LiveKit differs from the phone lines ({len(actions)} change(s), first: "
                                            f"{actions[0].text}): run `manage.py sync_sip`")  # fmt: skip
     return CheckResult("phone", True, f"{len(live)} line(s) in sync; phone lines need "
-                                      f"{livekit_server.SIP_MINIMUM_VERSIONS}")  # fmt: skip
+                                      f"{sip.SIP_MINIMUM_VERSIONS}")  # fmt: skip
 
 
 # --- models -----------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from restaurants.models import Restaurant
 
-from . import live, livekit_server
+from . import job_metadata, live
+from .livekit import client, rooms, webhooks
 from .models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
 
 logger = logging.getLogger("maitre.dispatch")
@@ -32,7 +33,7 @@ logger = logging.getLogger("maitre.dispatch")
 NO_AGENT_AFTER = dt.timedelta(seconds=60)
 
 
-class LinesBusy(Exception):
+class CallLimitReached(Exception):
     """The restaurant already has `max_concurrent_calls` calls that have not ended."""
 
 
@@ -48,7 +49,7 @@ def _reserve_call(restaurant_id: int) -> Call:
 
     Runs in one transaction holding the restaurant's row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the
     write lock, see settings), so two diners cannot both take the last line. Raises Restaurant.DoesNotExist
-    (unknown or inactive) and LinesBusy.
+    (unknown or inactive) and CallLimitReached.
     """
     with transaction.atomic():
         restaurant = Restaurant.objects.active().select_for_update().get(pk=restaurant_id)
@@ -57,11 +58,11 @@ def _reserve_call(restaurant_id: int) -> Call:
             created_at__lt=timezone.now() - NO_AGENT_AFTER,
         ).update(status=Call.Status.FAILED, end_reason=Call.EndReason.NO_AGENT, ended_at=F("created_at") + NO_AGENT_AFTER)  # fmt: skip
         if restaurant.calls.not_ended().count() >= restaurant.max_concurrent_calls:
-            raise LinesBusy(restaurant.name)
+            raise CallLimitReached(restaurant.name)
         return Call.objects.create(
             restaurant=restaurant,
-            room_name=livekit_server.new_room_name(restaurant.pk),
-            participant_identity=livekit_server.new_diner_identity(),
+            room_name=rooms.new_room_name(restaurant.pk),
+            participant_identity=rooms.new_diner_identity(),
         )
 
 
@@ -70,17 +71,17 @@ async def call_start(*, restaurant_id: int) -> ConnectionDetails:
     to it, and mint the diner's token for that room.
 
     The line is taken (a Call row) before LiveKit is asked, so the cap holds under concurrent requests; the
-    token is minted only after LiveKit accepted the dispatch. Raises Restaurant.DoesNotExist, LinesBusy,
+    token is minted only after LiveKit accepted the dispatch. Raises Restaurant.DoesNotExist, CallLimitReached,
     LiveKitNotConfigured, and LiveKitUnavailable (the call is then recorded as failed).
     """
-    if missing := livekit_server.missing_settings():
-        raise livekit_server.LiveKitNotConfigured(", ".join(missing))
+    if missing := client.missing_settings():
+        raise client.LiveKitNotConfigured(", ".join(missing))
     call = await sync_to_async(_reserve_call)(restaurant_id)
     try:
-        dispatch_id = await livekit_server.open_call_room(
-            room_name=call.room_name, metadata={"restaurant_id": call.restaurant_id}
+        dispatch_id = await rooms.create_room_and_dispatch(
+            room_name=call.room_name, job_metadata=job_metadata.web_call(call.restaurant_id)
         )
-    except (livekit_server.LiveKitNotConfigured, livekit_server.LiveKitUnavailable):
+    except (client.LiveKitNotConfigured, client.LiveKitUnavailable):
         await Call.objects.filter(pk=call.pk).aupdate(
             status=Call.Status.FAILED, end_reason=Call.EndReason.LIVEKIT_UNAVAILABLE, ended_at=timezone.now()
         )
@@ -89,27 +90,27 @@ async def call_start(*, restaurant_id: int) -> ConnectionDetails:
     await sync_to_async(_publish)(call.room_name)  # the staff's live view shows the call from its dispatch
     return ConnectionDetails(
         server_url=settings.LIVEKIT_URL,
-        participant_token=livekit_server.diner_token(room_name=call.room_name, identity=call.participant_identity),
+        participant_token=rooms.diner_token(room_name=call.room_name, identity=call.participant_identity),
         room_name=call.room_name,
     )
 
 
-async def call_no_agent(*, seat: livekit_server.DinerSeat) -> bool:
+async def call_no_agent(*, grant: rooms.DinerGrant) -> bool:
     """The diner's page gave up waiting for the agent: record the call as failed and delete its room.
 
     Only a call still waiting for its agent changes; returns True if it did. Deleting the room frees it at
     LiveKit at once (best effort: LiveKit closes it on its own after the empty timeout).
     """
     failed = await Call.objects.filter(
-        room_name=seat.room_name, participant_identity=seat.identity,
+        room_name=grant.room_name, participant_identity=grant.identity,
         status=Call.Status.DISPATCHED, agent_joined_at__isnull=True,
     ).aupdate(status=Call.Status.FAILED, end_reason=Call.EndReason.NO_AGENT, ended_at=timezone.now())  # fmt: skip
     if failed:
-        logger.warning("call in %s failed: no agent joined (no worker free?)", seat.room_name)
+        logger.warning("call in %s failed: no agent joined (no worker free?)", grant.room_name)
         try:
-            await livekit_server.close_call_room(room_name=seat.room_name)
-        except (livekit_server.LiveKitNotConfigured, livekit_server.LiveKitUnavailable):
-            pass  # logged by livekit_server
+            await rooms.close_call_room(room_name=grant.room_name)
+        except (client.LiveKitNotConfigured, client.LiveKitUnavailable):
+            pass  # logged by dispatch.livekit.client
     return bool(failed)
 
 
@@ -246,8 +247,8 @@ def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str
 CALL_EVENTS = ("participant_joined", "participant_left", "room_finished")
 
 
-def call_webhook_event(*, event: livekit_server.RoomEvent) -> bool:
-    """Apply one verified LiveKit webhook (livekit_server.read_webhook) to the call in its room, through the
+def call_webhook_event(*, event: webhooks.VerifiedWebhook) -> bool:
+    """Apply one verified LiveKit webhook (webhooks.read_webhook) to the call in its room, through the
     same services the worker uses, so a call is recorded right even when its worker died:
     - participant_joined: the agent (kind agent) -> call_agent_joined; the diner (the call's participant
       identity, or a phone caller) -> call_diner_joined; at the event's time;
@@ -271,7 +272,7 @@ def call_webhook_event(*, event: livekit_server.RoomEvent) -> bool:
     return new
 
 
-def _call_webhook_effect(call: Call, event: livekit_server.RoomEvent) -> None:
+def _call_webhook_effect(call: Call, event: webhooks.VerifiedWebhook) -> None:
     if event.name == "room_finished":
         if call.agent_joined_at is None:
             reason = Call.EndReason.NO_AGENT

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from restaurants.models import Restaurant
 
-from . import live_feed, livekit_server
+from . import live_feed
+from .livekit import client, rooms
 from .models import Call
 
 
@@ -98,8 +99,8 @@ def call_listen(request: HttpRequest, call_id: int) -> JsonResponse:
         return JsonResponse({"error": "There is no such call."}, status=404)
     if not _listenable(call):
         return JsonResponse({"error": "This call is not going on, so there is nothing to listen to."}, status=409)
-    if missing := livekit_server.missing_settings():
+    if missing := client.missing_settings():
         return JsonResponse({"error": f"Voice calls are not set up: the server needs {', '.join(missing)}."}, status=503)
-    identity = livekit_server.new_listener_identity(request.user.pk)
-    token = livekit_server.listener_token(room_name=call.room_name, identity=identity)
+    identity = rooms.new_listener_identity(request.user.pk)
+    token = rooms.listener_token(room_name=call.room_name, identity=identity)
     return JsonResponse({"serverUrl": settings.LIVEKIT_URL, "participantToken": token})

@@ -22,11 +22,11 @@ from django.views.decorators.csrf import csrf_exempt
 from restaurants.models import Restaurant
 
 from . import limits
-from .livekit_server import (
-    LiveKitNotConfigured, LiveKitUnavailable, NotADinerToken, NotAWebhookEvent, WebhookNotVerified, read_diner_token,
-    read_webhook,
-)  # fmt: skip
-from .services import LinesBusy, call_no_agent, call_start, call_webhook_event
+from .job_metadata import MAX_ID
+from .livekit.client import LiveKitNotConfigured, LiveKitUnavailable
+from .livekit.rooms import NotADinerToken, read_diner_token
+from .livekit.webhooks import NotAWebhookEvent, WebhookNotVerified, read_webhook  # fmt: skip
+from .services import CallLimitReached, call_no_agent, call_start, call_webhook_event
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -35,7 +35,6 @@ MAX_BODY_BYTES = 4096
 WEBHOOK_MAX_BYTES = 64 * 1024
 WEBHOOK_CONTENT_TYPES = ("application/webhook+json", "application/json")
 # The largest id a database key holds (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
 BUSY_RETRY_AFTER = 30  # seconds: calls last minutes, a line frees up at some point
 UNAVAILABLE_RETRY_AFTER = 10  # seconds
 
@@ -146,7 +145,7 @@ async def connection_details(request: HttpRequest) -> HttpResponse:
         details = await call_start(restaurant_id=restaurant_id)
     except Restaurant.DoesNotExist:
         raise ApiError(404, "No such restaurant is taking calls.") from None
-    except LinesBusy:
+    except CallLimitReached:
         raise ApiError(
             503,
             lines_busy_sentence(BUSY_RETRY_AFTER),
@@ -180,10 +179,10 @@ async def call_no_agent_view(request: HttpRequest) -> HttpResponse:
     try:
         if scheme != "Bearer":
             raise NotADinerToken("no bearer token")
-        seat = read_diner_token(token.strip())
+        grant = read_diner_token(token.strip())
     except NotADinerToken:
         raise ApiError(401, "This call is not known here. Please reload the page.") from None
-    await call_no_agent(seat=seat)
+    await call_no_agent(grant=grant)
     return HttpResponse(status=204)
 
 

@@ -10,18 +10,18 @@ import phonenumbers
 
 def _parse(number) -> phonenumbers.PhoneNumber | None:
     """`number` (a PhoneNumber, an E.164 string, or anything a caller's network sent) parsed; None when it is
-    not a valid number ("", "anonymous")."""
+    not a possible number ("", "anonymous")."""
     try:
         parsed = phonenumbers.parse(str(number or ""), None)
     except phonenumbers.NumberParseException:
         return None
-    return parsed if phonenumbers.is_valid_number(parsed) else None
+    return parsed if phonenumbers.is_possible_number(parsed) else None
 
 
 def for_people(number, country: str = "") -> str:
     """How people write `number`: in the national format when it belongs to `country` (ISO 3166, the
     restaurant's: "06 1234 5678" in Italy, "020 7946 0123" in Britain), else internationally ("+44 20 7946
-    0123"). Anything that is not a valid number comes back as it was ("anonymous", "")."""
+    0123"). Anything that is not a possible number comes back as it was ("anonymous", "")."""
     parsed = _parse(number)
     if parsed is None:
         return str(number or "")
@@ -33,7 +33,7 @@ def for_people(number, country: str = "") -> str:
 def spoken(number, country: str = "") -> str:
     """`number` for a voice to read digit by digit, a pause between the groups people write: "0 6, 1 2 3 4, 5 6
     7 8"; abroad it starts with "plus" and the country code ("plus 4 4, 2 0, 7 9 4 6, 0 1 2 3"). Anything that
-    is not a valid number comes back as it was."""
+    is not a possible number comes back as it was."""
     written = for_people(number, country)
     if _parse(number) is None:
         return written

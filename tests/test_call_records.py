@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from django.urls import reverse
 from livekit.agents import AgentSession
 
-from agent_worker import answers, turn_facts
+from agent_worker import lookups, turn_facts
 from agent_worker.agent import RestaurantAgent
 from agent_worker.db import run_orm
 from agent_worker.records import MAX_FACT_CHARS, MAX_MESSAGE_CHARS, CallRecord
@@ -26,7 +26,7 @@ ROOM = "restaurant-1-00000000000000000000000000000001"
 ADDRESS = "Trattoria Test is at Via dei Coronari 12, 00186 Roma, Italy. Phone: 0 6, 1 2 3 4, 5 6 7 8."
 NOTED = (
     "Noted for the staff of Trattoria Test. Tell the diner you do not know, that the staff will see the question, "
-    "and that they can call +390612345678."
+    "and that they can call 0 6, 1 2 3 4, 5 6 7 8."
 )
 
 
@@ -48,7 +48,7 @@ def converse(restaurant, room_name: str, *questions) -> None:
     )
 
     async def main():
-        profile = await run_orm(answers.load_profile, restaurant.pk)
+        profile = await run_orm(lookups.load_profile, restaurant.pk)
         record = CallRecord(room_name)
         async with model, AgentSession(llm=model) as session:
             record.follow(session)
@@ -110,7 +110,7 @@ def test_an_endless_typed_message_is_kept_cut(restaurant, call):
     [("  Do you   take dogs? ", "Do you take dogs?"), ("why " * 200, ("why " * 200)[:299] + "…")],
 )
 def test_the_question_staff_read_is_tidy_and_bounded(question, noted):
-    assert answers.question_to_note(question) == noted
+    assert lookups.question_to_note(question) == noted
 
 
 # --- The facts the agent answered from (turn_facts), for staff ------------------------------------------------

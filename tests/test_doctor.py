@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 
-from agent_worker.metadata import DOCTOR_METADATA, DoctorJob, parse_job_metadata
-from dispatch import livekit_server
+from dispatch.job_metadata import DOCTOR_METADATA
+from dispatch.livekit import probe, sip
 from dispatch.models import Call, WebhookEvent
 from restaurants.models import PhoneLine
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
@@ -145,13 +145,9 @@ class TestWorker:
         assert stack.twirp.methods[-1] == "DeleteRoom"
         [dispatch] = stack.twirp.dispatches
         assert dispatch.request.metadata == DOCTOR_METADATA
-        assert livekit_server.DOCTOR_ROOM.match(dispatch.request.room)
+        assert probe.DOCTOR_ROOM.match(dispatch.request.room)
         assert [job.room.name for job in stack.dropped] == [dispatch.request.room]
         assert stack.rooms == {}
-
-    def test_doctors_job_metadata_is_the_one_the_worker_knows(self):
-        assert json.dumps(livekit_server.DOCTOR_JOB_METADATA) == DOCTOR_METADATA
-        assert parse_job_metadata(DOCTOR_METADATA) == DoctorJob()
 
     def test_webhooks_about_doctors_room_record_nothing(self, settings):
         settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET = API_KEY, API_SECRET
@@ -204,7 +200,7 @@ class TestPhone:
 
         _, checks = doctor("--wait", "0.1")
 
-        assert checks["phone"]["message"] == livekit_server.SIP_NOT_CONNECTED
+        assert checks["phone"]["message"] == sip.SIP_NOT_CONNECTED
 
     def test_not_tried_when_livekit_does_not_answer(self, stack, line, settings):
         settings.LIVEKIT_URL = f"ws://127.0.0.1:{CLOSED_PORT}"
@@ -332,7 +328,7 @@ def test_a_healthy_stack_passes_every_check(transactional_db, django_db_serializ
         print(out.getvalue())  # shown with -s: the closing note's healthy report
         # The agent joined doctor's room, and the room is gone.
         [(room, identity)] = stack.joins
-        assert livekit_server.DOCTOR_ROOM.match(room) and identity.startswith("agent-AJ_")
+        assert probe.DOCTOR_ROOM.match(room) and identity.startswith("agent-AJ_")
         assert room not in stack.rooms
         # The job started no model and wrote no record: the model server saw doctor's one request only.
         job_id = identity.removeprefix("agent-")

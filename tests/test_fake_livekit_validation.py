@@ -1,5 +1,5 @@
 """The LiveKit fake refuses what LiveKit refuses (issue 17): every request check of tests/fakes/twirp.py, sent
-with the real `livekit.api` client (`api.LiveKitAPI(fake.ws_url, key, secret)`, as dispatch/livekit_server.py
+with the real `livekit.api` client (`api.LiveKitAPI(fake.ws_url, key, secret)`, as dispatch/livekit/ does
 does; `token=` for a token with other grants) or as raw HTTP where the client cannot send it, asserting the
 status, Twirp code and message livekit-server answers with. Each method also accepts a valid request, so the
 fake is not merely refusing everything.

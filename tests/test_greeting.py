@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from agent_worker.agent import RestaurantAgent
-from agent_worker.answers import load_profile
+from agent_worker.lookups import load_profile
 from agent_worker.db import run_orm
 from agent_worker.greeting import Greeting
 from agent_worker.worker import build_session, prewarm, tts_instructions

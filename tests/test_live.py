@@ -126,7 +126,7 @@ def test_a_real_model_answers_the_address_from_the_turns_facts_and_a_price_from_
     from livekit.plugins import openai
 
     from agent_worker.agent import RestaurantAgent
-    from agent_worker.answers import load_profile
+    from agent_worker.lookups import load_profile
 
     profile = load_profile(restaurant.pk)
 
@@ -157,12 +157,12 @@ def test_sync_sip_on_the_demo_data_creates_the_trunk_and_rules_then_changes_noth
 
     from django.core.management import call_command
 
-    from dispatch import livekit_server
+    from dispatch.livekit import sip
     from restaurants.models import PhoneLine
 
     try:
-        async_to_sync(livekit_server.list_sip_inbound_trunks)()
-    except livekit_server.SipNotConnected as exc:
+        async_to_sync(sip.list_sip_inbound_trunks)()
+    except sip.SipNotConnected as exc:
         pytest.skip(f"the LiveKit server at LIVEKIT_URL has no SIP: {exc}")
     call_command("load_demo", stdout=StringIO())
 

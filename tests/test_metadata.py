@@ -4,9 +4,20 @@
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agent_worker.metadata import MAX_ID, CallJob, DoctorJob, InvalidJobMetadata, parse_job_metadata, preview
+from dispatch.job_metadata import (
+    DOCTOR_METADATA,
+    MAX_ID,
+    CallJob,
+    DoctorJob,
+    InvalidJobMetadata,
+    parse_job_metadata,
+    phone_call,
+    preview,
+    web_call,
+)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +147,20 @@ def test_huge_numbers_and_deep_nesting(raw):
     parses_or_refuses(raw)
 
 
-def test_the_phone_dispatch_rules_metadata_names_a_phone_call():
-    from dispatch import sip
+@given(st.integers(min_value=1, max_value=MAX_ID))
+def test_what_maitre_builds_the_worker_parses(restaurant_id):
+    assert parse_job_metadata(web_call(restaurant_id)) == CallJob(restaurant_id, "web")
+    assert parse_job_metadata(phone_call(restaurant_id)) == CallJob(restaurant_id, "phone")
 
-    assert parse_job_metadata(sip.job_metadata(3)) == CallJob(3, "phone")
+
+def test_the_shapes_on_the_wire_are_the_documented_ones():
+    assert json.loads(web_call(3)) == {"restaurant_id": 3}
+    assert json.loads(phone_call(3)) == {"restaurant_id": 3, "channel": "phone"}
+    assert parse_job_metadata(DOCTOR_METADATA) == DoctorJob()
+
+
+@pytest.mark.parametrize("bad", [0, -1, MAX_ID + 1, True, "3", 3.0])
+def test_the_builders_refuse_what_is_not_a_restaurant_id(bad):
+    for build in (web_call, phone_call):
+        with pytest.raises(ValueError, match="a restaurant id is an integer from 1 to"):
+            build(bad)

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 
-from dispatch import livekit_server
-from dispatch.livekit_server import LiveKitRefused, SipNotConnected, TransferRefused
+from dispatch.livekit import client, sip
+from dispatch.livekit.sip import LiveKitRefused, SipNotConnected, TransferRefused
 from restaurants.models import PhoneLine, Restaurant
 from tests.conftest import make_restaurant
 
@@ -202,7 +202,7 @@ class TestAdminSyncsWithLiveKit:
         assert PhoneLine.objects.exists()
         assert said(response)[-1] == (
             "error",
-            f"The phone line is saved, but LiveKit was not updated. {livekit_server.SIP_SERVER_TOO_OLD} Once that is "
+            f"The phone line is saved, but LiveKit was not updated. {sip.SIP_SERVER_TOO_OLD} Once that is "
             "fixed, run manage.py sync_sip.",
         )
 
@@ -240,7 +240,7 @@ class TestTransfer:
 
     def transfer(self, to="tel:+15105550199", **kwargs):
         args = {"room_name": self.ROOM, "participant_identity": self.CALLER, "transfer_to": to} | kwargs
-        return asyncio.run(livekit_server.transfer_sip_participant(**args))
+        return asyncio.run(sip.transfer_sip_participant(**args))
 
     def test_an_accepted_transfer_returns(self, livekit):
         livekit.sip_callers.add((self.ROOM, self.CALLER))
@@ -286,7 +286,7 @@ class TestTransfer:
     def test_an_unreachable_server(self, livekit, settings):
         settings.LIVEKIT_URL = "ws://127.0.0.1:9"
 
-        with pytest.raises(livekit_server.LiveKitUnavailable) as error:
+        with pytest.raises(client.LiveKitUnavailable) as error:
             self.transfer()
         assert not isinstance(error.value, LiveKitRefused)
 

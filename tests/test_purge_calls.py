@@ -11,7 +11,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from dispatch import livekit_server, services
+from dispatch import services
+from dispatch.livekit import rooms
 from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
 from tests.test_settings import manage
 
@@ -37,11 +38,11 @@ def made(age: dt.timedelta, make):
 def a_call(restaurant, age: dt.timedelta) -> Call:
     """A call `age` old that the diner hung up after 3 minutes: 2 messages, 1 set of facts given (to two model
     requests), 1 tool call, 1 unanswered question."""
-    room = livekit_server.new_room_name(restaurant.pk)
+    room = rooms.new_room_name(restaurant.pk)
 
     def make() -> Call:
         start = dt.datetime.now(dt.UTC)
-        Call.objects.create(restaurant=restaurant, room_name=room, participant_identity=livekit_server.new_diner_identity())
+        Call.objects.create(restaurant=restaurant, room_name=room, participant_identity=rooms.new_diner_identity())
         services.call_agent_joined(room_name=room, at=start)
         services.call_diner_joined(room_name=room, at=start + dt.timedelta(seconds=1))
         services.call_message_add(room_name=room, role=CallMessage.Role.DINER, text="I'm Ada, allergic to nuts.", at=start)

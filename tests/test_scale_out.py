@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from dispatch import livekit_server
+from dispatch.livekit import probe
 from tests.conftest import API_KEY, API_SECRET
 from tests.fakes.livekit_stack import FakeLiveKitStack
 from tests.worker_process import AGENT_NAME, REPO, Worker, worker_env
@@ -39,7 +39,7 @@ def test_two_workers_under_one_agent_name_both_take_jobs(transactional_db, djang
             time.sleep(0.1)
 
         # Four jobs, dispatched through the same server API the diner's page and doctor use.
-        visits = [asyncio.run(livekit_server.doctor_visit(wait=20, timeout=5)) for _ in range(4)]
+        visits = [asyncio.run(probe.doctor_visit(wait=20, timeout=5)) for _ in range(4)]
 
         assert all(v.agent_identity for v in visits)  # every job was taken and its agent joined
         jobs = {v.agent_identity.removeprefix("agent-") for v in visits}

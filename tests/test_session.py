@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from livekit.agents import AgentSession
 
 from agent_worker.agent import RestaurantAgent
-from agent_worker.answers import load_profile
+from agent_worker.lookups import load_profile
 from restaurants.models import MenuItem
 from tests.conftest import MONDAY_NIGHT_UTC, pinned
 from tests.fakes.llm import FALLBACK, Rule, ScriptedLLM

@@ -11,7 +11,7 @@ import sys
 import pytest
 from django.test import Client
 
-from dispatch import livekit_server
+from dispatch.livekit import client
 from tests.worker_process import REPO
 
 pytestmark = pytest.mark.django_db
@@ -123,4 +123,4 @@ class TestContentSecurityPolicy:
 def test_the_browser_reaches_livekit_at_its_websocket_and_http_origins(settings, url, origins):
     settings.LIVEKIT_URL = url
 
-    assert livekit_server.browser_origins() == origins
+    assert client.browser_origins() == origins

@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 from livekit import rtc
 from livekit.agents import APIConnectOptions
 
-from agent_worker.answers import load_profile
+from agent_worker.lookups import load_profile
 from agent_worker.db import run_orm
 from agent_worker.worker import build_session, prewarm
 from tests.fakes.openai_audio import FakeOpenAIAudio

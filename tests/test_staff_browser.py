@@ -27,19 +27,12 @@ from django.db import connections
 from django.utils import timezone
 from livekit.api import TokenVerifier
 
-from dispatch import livekit_server, services
+from dispatch import services
+from dispatch.livekit import rooms
 from dispatch.models import Call
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET
-from tests.test_browser import (  # noqa: F401  (fixtures)
-    SCREENSHOTS,
-    db_with_seeds,
-    demo,
-    expect,
-    page,
-    trattoria,
-    use_fake_livekit_client,
-)
+from tests.test_browser import SCREENSHOTS, db_with_seeds, demo, expect, page, trattoria, use_fake_livekit_client  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-staff-password"
@@ -180,8 +173,8 @@ def test_a_diners_call_shows_on_the_staff_page_as_it_happens(kettle, kettle_staf
 @pytest.fixture
 def active_call(trattoria) -> Call:
     return Call.objects.create(
-        restaurant=trattoria, room_name=livekit_server.new_room_name(trattoria.pk),
-        participant_identity=livekit_server.new_diner_identity(), status=Call.Status.ACTIVE,
+        restaurant=trattoria, room_name=rooms.new_room_name(trattoria.pk),
+        participant_identity=rooms.new_diner_identity(), status=Call.Status.ACTIVE,
         diner_joined_at=timezone.now(),
     )  # fmt: skip
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from dataclasses import dataclass
 import uuid
+from dataclasses import dataclass
 
 import jwt
 import pytest
@@ -25,7 +25,8 @@ from django.utils import timezone
 from livekit.api import TokenVerifier
 
 from config.asgi import application
-from dispatch import live, live_feed, livekit_server, services
+from dispatch import live, live_feed, services
+from dispatch.livekit import rooms
 from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
@@ -46,8 +47,8 @@ def a_call(restaurant: Restaurant, status: str = Call.Status.ACTIVE, *, minutes_
     created = timezone.now() - dt.timedelta(minutes=minutes_ago)
     over = status in (Call.Status.ENDED, Call.Status.FAILED)
     call = Call.objects.create(
-        restaurant=restaurant, room_name=livekit_server.new_room_name(restaurant.pk),
-        participant_identity=livekit_server.new_diner_identity(), status=status,
+        restaurant=restaurant, room_name=rooms.new_room_name(restaurant.pk),
+        participant_identity=rooms.new_diner_identity(), status=status,
         diner_joined_at=created if status != Call.Status.DISPATCHED else None,
         ended_at=created + dt.timedelta(minutes=1) if over else None, duration=60 if over else None, **fields,
     )  # fmt: skip
@@ -147,7 +148,7 @@ class TestCallList:
 
         assert '<td data-field="channel">Phone, +44 7700 900123</td>' in row
         assert "<dd>Phone, +44 7700 900123</dd>" in page
-        assert "<dt>Number dialled</dt><dd>+15105550100</dd>" in page
+        assert "<dt>Number dialled</dt><dd>+1 510-555-0100</dd>" in page
 
     def test_a_staff_member_sees_only_their_restaurants_calls(self, staff, alfa, beta):
         mine = a_call(alfa)
@@ -335,7 +336,7 @@ class TestListen:
 
     def test_a_token_is_only_for_a_maitre_room(self, settings):
         with pytest.raises(ValueError):
-            livekit_server.listener_token(room_name="", identity="staff-1-abc")
+            rooms.listener_token(room_name="", identity="staff-1-abc")
 
 
 # --- The websocket ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from livekit.protocol import agent_dispatch as agent_dispatch_pb
 from livekit.protocol import room as room_pb
 from livekit.protocol import sip as sip_pb
 
-from dispatch import livekit_server, sip
-from dispatch.livekit_server import SipRule, SipTrunk
+from dispatch import phone_lines
+from dispatch.livekit import sip
+from dispatch.livekit.sip import SipRule, SipTrunk
 from restaurants.models import PhoneLine
 from tests.conftest import make_restaurant
 from tests.test_settings import manage
@@ -305,13 +306,13 @@ class TestDryRun:
 
 def test_a_trunk_or_rule_to_create_never_carries_an_id(livekit):
     """LiveKit refuses a create with an id ("trunk id must not be set"): ours stops before sending one."""
-    trunk = SipTrunk(id=sip.NEW_TRUNK, name="maitre", metadata=MAITRE, numbers=("+15105550100",))
+    trunk = SipTrunk(id=phone_lines.NEW_TRUNK, name="maitre", metadata=MAITRE, numbers=("+15105550100",))
     rule = SipRule(id="SDR_000000000000", name="line", metadata=MAITRE, room_prefix="restaurant-1-call-")
 
     with pytest.raises(ValueError, match="a trunk to create has no id yet"):
-        async_to_sync(livekit_server.create_sip_inbound_trunk)(trunk)
+        async_to_sync(sip.create_sip_inbound_trunk)(trunk)
     with pytest.raises(ValueError, match="a dispatch rule to create has no id yet"):
-        async_to_sync(livekit_server.create_sip_dispatch_rule)(rule)
+        async_to_sync(sip.create_sip_dispatch_rule)(rule)
     assert livekit.requests == []
 
 
@@ -356,7 +357,7 @@ class TestWhenLiveKitCannotBeUsed:
         status, out, err = sync()
 
         assert status == 1
-        assert err.strip() == livekit_server.SIP_SERVER_TOO_OLD
+        assert err.strip() == sip.SIP_SERVER_TOO_OLD
         assert "livekit-server 1.9 and livekit-sip 1.3 or newer" in err
         assert out.startswith("create trunk maitre") and livekit.sip_rules == {}
 

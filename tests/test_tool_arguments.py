@@ -12,7 +12,7 @@ import time_machine
 from asgiref.sync import async_to_sync
 from livekit.agents import AgentSession
 
-from agent_worker import answers
+from agent_worker import lookups
 from agent_worker.agent import RestaurantAgent
 from agent_worker.db import run_orm
 from tests.fakes.llm import Rule, ScriptedLLM
@@ -31,7 +31,7 @@ def tool_output(restaurant, tool: str, arguments: dict, caplog) -> tuple[str, bo
     model = ScriptedLLM(Rule("?", tool, arguments))
 
     async def main():
-        profile = await run_orm(answers.load_profile, restaurant.pk)
+        profile = await run_orm(lookups.load_profile, restaurant.pk)
         async with model, AgentSession(llm=model) as session:
             await session.start(RestaurantAgent(profile))
             return await session.run(user_input="?")
@@ -47,20 +47,20 @@ def tool_output(restaurant, tool: str, arguments: dict, caplog) -> tuple[str, bo
 @pytest.mark.parametrize(
     "tool,arguments,sentence",
     [
-        ("get_menu", {"section": "x" * 10_000}, answers.UNCLEAR_SECTION + " Our menu sections are: Antipasti, Pizze."),
-        ("get_menu", {"section": 42}, answers.UNCLEAR_SECTION),
-        ("get_menu", {"dietary_need": "pescatarian"}, answers.UNKNOWN_DIETARY_NEED),
-        ("find_menu_item", {"name": "margherita " * 1000}, answers.UNCLEAR_DISH),
-        ("find_menu_item", {"name": ["margherita"]}, answers.UNCLEAR_DISH),
-        ("find_menu_item", {}, answers.UNCLEAR_DISH),
-        ("check_open", {"date": "9999-12-31"}, answers.DAY_OUT_OF_RANGE),
-        ("check_open", {"date": "0001-01-01", "time": "12:00"}, answers.DAY_OUT_OF_RANGE),
-        ("check_open", {"date": "2026-11-21"}, answers.DAY_OUT_OF_RANGE),  # the day before yesterday
-        ("check_open", {"date": "2027-11-25"}, answers.DAY_OUT_OF_RANGE),  # a year and two days ahead
-        ("check_open", {"date": "2026-11-24" + " " * 10_000}, answers.UNCLEAR_DAY),
-        ("check_open", {"date": 20261124}, answers.UNCLEAR_DAY),
-        ("check_open", {"time": "19:30" * 2000}, answers.UNCLEAR_TIME),
-        ("check_open", {"time": 1930}, answers.UNCLEAR_TIME),
+        ("get_menu", {"section": "x" * 10_000}, lookups.UNCLEAR_SECTION + " Our menu sections are: Antipasti, Pizze."),
+        ("get_menu", {"section": 42}, lookups.UNCLEAR_SECTION),
+        ("get_menu", {"dietary_need": "pescatarian"}, lookups.UNKNOWN_DIETARY_NEED),
+        ("find_menu_item", {"name": "margherita " * 1000}, lookups.UNCLEAR_DISH),
+        ("find_menu_item", {"name": ["margherita"]}, lookups.UNCLEAR_DISH),
+        ("find_menu_item", {}, lookups.UNCLEAR_DISH),
+        ("check_open", {"date": "9999-12-31"}, lookups.DAY_OUT_OF_RANGE),
+        ("check_open", {"date": "0001-01-01", "time": "12:00"}, lookups.DAY_OUT_OF_RANGE),
+        ("check_open", {"date": "2026-11-21"}, lookups.DAY_OUT_OF_RANGE),  # the day before yesterday
+        ("check_open", {"date": "2027-11-25"}, lookups.DAY_OUT_OF_RANGE),  # a year and two days ahead
+        ("check_open", {"date": "2026-11-24" + " " * 10_000}, lookups.UNCLEAR_DAY),
+        ("check_open", {"date": 20261124}, lookups.UNCLEAR_DAY),
+        ("check_open", {"time": "19:30" * 2000}, lookups.UNCLEAR_TIME),
+        ("check_open", {"time": 1930}, lookups.UNCLEAR_TIME),
     ],
     ids=["long-section", "section-number", "unknown-need", "long-dish", "dish-list", "no-dish", "year-9999",
          "year-0001", "before-yesterday", "over-a-year", "long-date", "date-number", "long-time", "time-number"],
@@ -86,7 +86,7 @@ def test_dates_from_yesterday_to_a_year_ahead_are_answered(restaurant, caplog, d
 
 
 def test_the_model_is_told_the_limits(restaurant):
-    agent = RestaurantAgent(answers.load_profile(restaurant.pk))
+    agent = RestaurantAgent(lookups.load_profile(restaurant.pk))
     schema = {t.info.name: t for t in agent.tools}
 
     from livekit.agents.llm import ToolContext

@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from livekit.agents import ToolError
 
 from agent_worker.agent import RestaurantAgent
-from agent_worker.answers import load_profile
+from agent_worker.lookups import load_profile
 from restaurants.models import MenuItem, SpecialDay
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,12 @@ import jwt
 import pytest
 import time_machine
 from django.test import Client
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from dispatch import live, livekit_server
+from dispatch import live
+from dispatch.livekit import rooms
 from dispatch.models import Call, WebhookEvent
 from dispatch.services import call_end
 from tests.conftest import API_KEY, API_SECRET
@@ -40,8 +43,8 @@ def call(restaurant, livekit_keys) -> Call:
     """A call the diner's page just started: dispatched, nobody in its room yet."""
     return Call.objects.create(
         restaurant=restaurant,
-        room_name=livekit_server.new_room_name(restaurant.pk),
-        participant_identity=livekit_server.new_diner_identity(),
+        room_name=rooms.new_room_name(restaurant.pk),
+        participant_identity=rooms.new_diner_identity(),
     )
 
 

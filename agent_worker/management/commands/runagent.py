@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -10,7 +9,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch import livekit_server
+from dispatch import job_metadata
+from dispatch.livekit import client
 
 
 class Command(BaseCommand):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         # Everything missing at once. Only the modes that register with LiveKit need its settings.
         missing = [] if settings.OPENAI_API_KEY else ["OPENAI_API_KEY"]
         if mode in ("start", "dev", "connect"):
-            missing += livekit_server.missing_settings()
+            missing += client.missing_settings()
         if missing:
             raise CommandError(
                 f"Not set: {', '.join(missing)}. The worker needs a model key (OPENAI_API_KEY; OPENAI_BASE_URL "
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 "ws://127.0.0.1:7880, devkey, secret). Set them in the environment or .env and start again."
             )
         if mode == "console":
-            os.environ[CONSOLE_METADATA_ENV] = json.dumps({"restaurant_id": self._console_restaurant(restaurant)})
+            os.environ[CONSOLE_METADATA_ENV] = job_metadata.web_call(self._console_restaurant(restaurant))
 
         from livekit.agents import cli
 

@@ -1,5 +1,5 @@
 """`manage.py sync_sip [--dry-run | --check]`: makes LiveKit's SIP trunk and dispatch rules match the
-restaurants' phone lines (dispatch/sip.py says what is wanted), printing one line per change, or "nothing to
+restaurants' phone lines (dispatch/phone_lines.py says what is wanted), printing one line per change, or "nothing to
 change".
 
 Safe to run again: a second run changes nothing. Run it after deploying, after editing lines outside admin, or
@@ -16,7 +16,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from dispatch import sip
+from dispatch import phone_lines
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool, check: bool, **options) -> None:
         try:
-            _lines, actions = sip.pending()
+            _lines, actions = phone_lines.pending()
             if not actions:
                 self.stdout.write("nothing to change")
             elif dry_run or check:
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                     sys.exit(1)
                 self.stdout.write("dry run: nothing was changed")
             else:
-                asyncio.run(sip.apply(actions, done=lambda action: self.stdout.write(action.text)))
-        except sip.SYNC_ERRORS as exc:
-            self.stderr.write(sip.explain(exc))
+                asyncio.run(phone_lines.apply(actions, done=lambda action: self.stdout.write(action.text)))
+        except phone_lines.SYNC_ERRORS as exc:
+            self.stderr.write(phone_lines.explain(exc))
             sys.exit(1)

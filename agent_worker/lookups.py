@@ -1,7 +1,8 @@
 """What the agent's tools say: short speakable text computed from the database at call time.
 
 Synchronous ORM code: the tools in agent.py run these through `db.run_orm`. Each function loads the
-restaurant afresh, so a staff edit in admin is live on the next question. Bad arguments and missing data
+restaurant afresh (with its schedule: three queries), so a staff edit in admin is live on the next question;
+the wording of hours, days, addresses and phone numbers comes from restaurants.hours and restaurants.phones. Bad arguments and missing data
 raise `ToolError` with a sentence the agent can say to the diner.
 """
 
@@ -54,7 +55,8 @@ class RestaurantProfile:
     name: str
     cuisine: str
     city: str
-    phone: str
+    phone: str  # E.164, to compare with the number a caller dialled
+    phone_spoken: str  # as the agent says it, digit group by digit group (restaurants.phones.spoken)
     language: str
     time_zone: str
     greeting: str
@@ -73,6 +75,7 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         cuisine=r.cuisine,
         city=r.city,
         phone=str(r.phone),
+        phone_spoken=r.phone_spoken,
         language=r.language,
         time_zone=r.time_zone,
         greeting=r.spoken_greeting,

@@ -1,9 +1,11 @@
-"""Job metadata: the JSON string each job carries, saying what the job is for.
+"""Job metadata: the JSON string each job carries, saying what the job is for. Built here (the dispatch view,
+the SIP dispatch rules, doctor, console mode) and parsed here (the worker), so the two cannot drift.
 
 Three shapes come from maitre, and nothing else is a job of ours:
-- `{"restaurant_id": 3}` or `{"restaurant_id": 3, "channel": "web"}`: a browser diner's call (the dispatch view);
-- `{"restaurant_id": 3, "channel": "phone"}`: a phone call (the SIP dispatch rule `sync_sip` writes);
-- `{"doctor": true}`: `manage.py doctor` checking that a worker is registered (join, leave, no models).
+- `{"restaurant_id": 3}` (`web_call`; `"channel": "web"` is accepted too): a browser diner's call;
+- `{"restaurant_id": 3, "channel": "phone"}` (`phone_call`): a phone call, from a SIP dispatch rule;
+- `{"doctor": true}` (`DOCTOR_METADATA`): `manage.py doctor` checking that a worker is registered (join,
+  leave, no models).
 """
 
 from __future__ import annotations
@@ -36,6 +38,24 @@ class DoctorJob:
 
 
 DOCTOR_METADATA = '{"doctor": true}'
+
+
+def web_call(restaurant_id: int) -> str:
+    """The metadata of a browser diner's call to restaurant `restaurant_id` (1..MAX_ID, else ValueError):
+    '{"restaurant_id": 3}'."""
+    return json.dumps({"restaurant_id": _checked(restaurant_id)})
+
+
+def phone_call(restaurant_id: int) -> str:
+    """The metadata of a phone call to restaurant `restaurant_id` (1..MAX_ID, else ValueError), as its SIP
+    dispatch rule gives it: '{"restaurant_id": 3, "channel": "phone"}'."""
+    return json.dumps({"restaurant_id": _checked(restaurant_id), "channel": "phone"})
+
+
+def _checked(restaurant_id: int) -> int:
+    if not isinstance(restaurant_id, int) or isinstance(restaurant_id, bool) or not 1 <= restaurant_id <= MAX_ID:
+        raise ValueError(f"a restaurant id is an integer from 1 to {MAX_ID}, not {restaurant_id!r}")
+    return restaurant_id
 
 
 def parse_job_metadata(raw: str | None) -> CallJob | DoctorJob:

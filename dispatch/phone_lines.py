@@ -26,8 +26,9 @@ from django.conf import settings
 
 from restaurants.models import PhoneLine
 
-from . import livekit_server as lk
-from .livekit_server import SipRule, SipTrunk
+from . import job_metadata
+from .livekit import client, rooms, sip
+from .livekit.sip import SipRule, SipTrunk
 
 MANAGED_BY = "maitre"
 TRUNK_NAME = "maitre"
@@ -35,11 +36,6 @@ TRUNK_METADATA = json.dumps({"managed_by": MANAGED_BY})
 # The trunk id a rule gets for the trunk that this plan creates (the trunk itself has id ""): `apply` puts the
 # new trunk's id in its place before the rule is sent.
 NEW_TRUNK = "<new trunk>"
-
-
-def job_metadata(restaurant_id: int) -> str:
-    """The job metadata a phone call's agent gets: '{"restaurant_id": 3, "channel": "phone"}'."""
-    return json.dumps({"restaurant_id": restaurant_id, "channel": "phone"})
 
 
 def _marker(metadata: str) -> dict | None:
@@ -78,8 +74,8 @@ def desired_rule(line: PhoneLine, trunk_id: str, rule_id: str = "") -> SipRule:
         metadata=json.dumps({"managed_by": MANAGED_BY, "phone_line": line.pk}),
         trunk_ids=(trunk_id,),
         numbers=(number,),
-        room_prefix=lk.phone_room_prefix(restaurant_id),
-        agents=((settings.LIVEKIT_AGENT_NAME, job_metadata(restaurant_id)),),
+        room_prefix=rooms.phone_room_prefix(restaurant_id),
+        agents=((settings.LIVEKIT_AGENT_NAME, job_metadata.phone_call(restaurant_id)),),
     )
 
 
@@ -163,8 +159,8 @@ def current_lines() -> list[PhoneLine]:
 
 
 async def read_livekit() -> tuple[list[SipTrunk], list[SipRule]]:
-    """LiveKit's inbound trunks and dispatch rules. Raises as livekit_server's SIP functions say."""
-    return await lk.list_sip_inbound_trunks(), await lk.list_sip_dispatch_rules()
+    """LiveKit's inbound trunks and dispatch rules. Raises as dispatch.livekit.sip's functions say."""
+    return await sip.list_sip_inbound_trunks(), await sip.list_sip_dispatch_rules()
 
 
 async def apply(actions: Iterable[Action], done=lambda action: None) -> None:
@@ -175,21 +171,21 @@ async def apply(actions: Iterable[Action], done=lambda action: None) -> None:
     for action in actions:
         if action.trunk is not None:
             if action.verb == "create":
-                new_trunk_id = (await lk.create_sip_inbound_trunk(action.trunk)).id
+                new_trunk_id = (await sip.create_sip_inbound_trunk(action.trunk)).id
             elif action.verb == "update":
-                await lk.update_sip_inbound_trunk(action.trunk)
+                await sip.update_sip_inbound_trunk(action.trunk)
             else:
-                await lk.delete_sip_trunk(action.trunk.id)
+                await sip.delete_sip_trunk(action.trunk.id)
         else:
             rule = action.rule
             if rule.trunk_ids == (NEW_TRUNK,):
                 rule = dataclasses.replace(rule, trunk_ids=(new_trunk_id,))
             if action.verb == "create":
-                await lk.create_sip_dispatch_rule(rule)
+                await sip.create_sip_dispatch_rule(rule)
             elif action.verb == "update":
-                await lk.update_sip_dispatch_rule(rule)
+                await sip.update_sip_dispatch_rule(rule)
             else:
-                await lk.delete_sip_dispatch_rule(rule.id)
+                await sip.delete_sip_dispatch_rule(rule.id)
         done(action)
 
 
@@ -220,9 +216,9 @@ def sync_lines(line_ids: Collection[int]) -> list[str]:
 def explain(exc: Exception) -> str:
     """One sentence for staff or an operator saying why LiveKit's SIP configuration could not be read or changed
     (`exc` is one of the exceptions `apply` and `read_livekit` raise)."""
-    if isinstance(exc, lk.LiveKitNotConfigured):
+    if isinstance(exc, client.LiveKitNotConfigured):
         return f"LiveKit is not configured: set {exc}."
-    if isinstance(exc, lk.LiveKitRefused):  # SipNotConnected and SipServerTooOld included: they say what to do
+    if isinstance(exc, sip.LiveKitRefused):  # SipNotConnected and SipServerTooOld included: they say what to do
         return str(exc)
     return (
         f"LiveKit did not answer at {settings.LIVEKIT_URL} within {settings.LIVEKIT_API_TIMEOUT:g} s: is it "
@@ -230,5 +226,5 @@ def explain(exc: Exception) -> str:
     )
 
 
-SYNC_ERRORS = (lk.LiveKitNotConfigured, lk.LiveKitUnavailable)
+SYNC_ERRORS = (client.LiveKitNotConfigured, client.LiveKitUnavailable)
 
