@@ -1,6 +1,6 @@
 """ASGI entry point: Django over Channels (daphne in development, any ASGI server in production).
 
-HTTP goes to Django; websockets to the staff's live view of calls (dispatch/routing.py), with the user read from
+HTTP goes to Django; websockets to the staff's live view of calls (dispatch/staff/routing.py), with the user read from
 Django's session cookie, and only from pages whose Origin is one of ALLOWED_HOSTS.
 """
 
@@ -18,7 +18,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from dispatch.routing import websocket_urlpatterns  # noqa: E402
+from dispatch.staff.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

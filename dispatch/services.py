@@ -6,7 +6,7 @@ The web side starts calls (`call_start`) and hears from a diner's page that no a
 `call_message_add`, `call_tool_call_add`, `call_facts_add`, `unanswered_question_add`, `call_end`), and so
 do LiveKit's webhooks for the joins and the end, which is how a call is closed even when its worker died.
 Those are synchronous ORM code (the worker runs them through its ORM bridge); each change is also published
-to the staff's live view (dispatch.live).
+to the staff's live view (dispatch.staff.live).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from restaurants.models import Restaurant
 
-from . import job_metadata, live
+from . import job_metadata
 from .livekit import client, rooms, webhooks
 from .models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
+from .staff import live
 
 logger = logging.getLogger("maitre.dispatch")
 

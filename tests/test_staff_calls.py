@@ -1,5 +1,5 @@
 """The staff's live view of calls: the pages under /staff/calls/, listening in, and the websocket at
-/ws/staff/calls/ (dispatch/consumers.py) driven through config.asgi's whole stack with Channels'
+/ws/staff/calls/ (dispatch/staff/consumers.py) driven through config.asgi's whole stack with Channels'
 WebsocketCommunicator: session login, origin check, groups, the snapshot, relayed events, polling the database
 with the in-memory layer, and channels-redis against the Redis on 127.0.0.1:6379 when one answers.
 
@@ -25,9 +25,11 @@ from django.utils import timezone
 from livekit.api import TokenVerifier
 
 from config.asgi import application
-from dispatch import live, live_feed, services
+from dispatch import services
 from dispatch.livekit import rooms
 from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion
+from dispatch.staff import feed as live_feed
+from dispatch.staff import live
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
 from tests.test_connection_details import redis_answers

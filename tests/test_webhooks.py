@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from dispatch import live
 from dispatch.livekit import rooms
 from dispatch.models import Call, WebhookEvent
 from dispatch.services import call_end
+from dispatch.staff import live
 from tests.conftest import API_KEY, API_SECRET
 from tests.fakes import webhooks as fake
 

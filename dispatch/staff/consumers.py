@@ -1,13 +1,13 @@
-"""The staff's live view of calls: one websocket per staff page, at /ws/staff/calls/ (dispatch/routing.py).
+"""The staff's live view of calls: one websocket per staff page, at /ws/staff/calls/ (dispatch/staff/routing.py).
 
 A connection is a staff member's list of calls, or one call's page with `?call=<id>`. It joins the channel-layer
-group of each of the user's restaurants (dispatch.live) and sends the browser JSON events of dispatch.live's
+group of each of the user's restaurants (dispatch.staff.live) and sends the browser JSON events of dispatch.staff.live's
 shapes:
-- on connect, a snapshot (live_feed.Feed.snapshot), so that a page that reconnects catches up;
+- on connect, a snapshot (feed.Feed.snapshot), so that a page that reconnects catches up;
 - each event published for those restaurants (on a call page: for that call only), after checking that the
   event's restaurant is one of the user's;
 - and, when the channel layer does not cross processes (the embedded InMemoryChannelLayer, which the worker's
-  events never reach), what the database holds that is new, every live_feed.POLL_SECONDS. With channels-redis
+  events never reach), what the database holds that is new, every feed.POLL_SECONDS. With channels-redis
   (REDIS_URL) there is no polling.
 The browser sends nothing: any frame closes the connection with code 4400.
 
@@ -30,8 +30,8 @@ from django.db import DatabaseError
 
 from restaurants.models import Restaurant
 
-from . import live, live_feed
-from .models import Call
+from ..models import Call
+from . import feed, live
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -53,16 +53,16 @@ def _followed_call(query_string: bytes) -> int | None | bool:
 
 
 @database_sync_to_async
-def _feed_for(user, call_id: int | None) -> live_feed.Feed | None:
+def _feed_for(user, call_id: int | None) -> feed.Feed | None:
     """A feed of `user`'s restaurants (following `call_id` if given); None when that call is not theirs."""
     restaurants = frozenset(Restaurant.objects.for_staff(user).values_list("pk", flat=True))
     if call_id is not None and not Call.objects.filter(pk=call_id, restaurant__in=restaurants).exists():
         return None
-    return live_feed.Feed(restaurants=restaurants, call_id=call_id)
+    return feed.Feed(restaurants=restaurants, call_id=call_id)
 
 
 class StaffCallsConsumer(AsyncJsonWebsocketConsumer):
-    feed: live_feed.Feed | None = None
+    feed: feed.Feed | None = None
     poller: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -86,7 +86,7 @@ class StaffCallsConsumer(AsyncJsonWebsocketConsumer):
             self.poller = asyncio.create_task(self._poll())
 
     async def call_event(self, message: dict) -> None:
-        """A `call.event` from the layer (dispatch.live.publish): relayed when it is about one of the user's
+        """A `call.event` from the layer (dispatch.staff.live.publish): relayed when it is about one of the user's
         restaurants and, on a call page, about that call."""
         event = message.get("event") or {}
         if event.get("kind") == "call":
@@ -100,7 +100,7 @@ class StaffCallsConsumer(AsyncJsonWebsocketConsumer):
     async def _poll(self) -> None:
         """Send what the database holds that is new, every POLL_SECONDS, until the connection closes."""
         while True:
-            await asyncio.sleep(live_feed.POLL_SECONDS)
+            await asyncio.sleep(feed.POLL_SECONDS)
             try:
                 events = await database_sync_to_async(self.feed.changes)()
             except DatabaseError as exc:  # a locked SQLite file, a restarting database: try again next time

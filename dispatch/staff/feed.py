@@ -1,10 +1,10 @@
-"""What a staff page's live connection (dispatch/consumers.py) reads from the database: the calls it starts with,
+"""What a staff page's live connection (dispatch/staff/consumers.py) reads from the database: the calls it starts with,
 and, when the channel layer does not cross processes, what changed since.
 
 Why read the database at all: the runagent worker records a call from its own process. With REDIS_URL its events
-(dispatch.live) reach every web process through channels-redis. With the embedded in-memory layer they stay in
+(dispatch.staff.live) reach every web process through channels-redis. With the embedded in-memory layer they stay in
 the worker's process, so a staff connection reads the rows the worker wrote to the shared database every
-POLL_SECONDS instead (`Feed.changes`). Either way the browser gets events of dispatch.live's shapes, built with
+POLL_SECONDS instead (`Feed.changes`). Either way the browser gets events of dispatch.staff.live's shapes, built with
 its payload functions.
 
 Synchronous ORM code: the consumer runs it through database_sync_to_async.
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from ..models import Call, CallMessage, ToolCall, TurnFacts
 from . import live
-from .models import Call, CallMessage, ToolCall, TurnFacts
 
 POLL_SECONDS = 0.5
 # A staff list shows the calls going on, then this many of the newest that are over (ended or failed).

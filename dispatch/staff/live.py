@@ -2,7 +2,7 @@
 group on the channel layer (Django Channels). Models and views never touch the channel layer; this module does.
 
 Each restaurant has one group, `group_name(restaurant_id)`; a staff page's connection joins the groups of the
-staff member's restaurants (dispatch/consumers.py). A message on the layer is
+staff member's restaurants (dispatch/staff/consumers.py). A message on the layer is
 `{"type": "call.event", "restaurant_id": <id>, "event": <event>}` (the restaurant id lets a consumer check the
 event is for one of its user's restaurants), the event being one of:
 - `{"kind": "call", "call": call_payload(call)}`: the call started, changed status, or ended;
@@ -12,7 +12,7 @@ event is for one of its user's restaurants), the event being one of:
   facts (dispatch.models.TurnFacts).
 Times are ISO 8601 in UTC. The worker (through dispatch.services) and the webhook view publish; with
 REDIS_URL the events reach every web process on every machine, without it only the publishing process's own
-consumers (a staff page then also reads new rows from the database, see dispatch/consumers.py).
+consumers (a staff page then also reads new rows from the database, see dispatch/staff/consumers.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from .models import Call, CallMessage, ToolCall, TurnFacts
+from ..models import Call, CallMessage, ToolCall, TurnFacts
 
 logger = logging.getLogger("maitre.dispatch")
 

@@ -2,7 +2,7 @@
 
 Staff only: anonymous users get the admin's login page, logged-in users without staff status 403. A staff member
 sees the calls of their restaurants (Restaurant.objects.for_staff: every restaurant for a superuser); another
-restaurant's call answers as a missing one does. The pages update live through dispatch/consumers.py.
+restaurant's call answers as a missing one does. The pages update live through dispatch/staff/consumers.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from restaurants.models import Restaurant
 
-from . import live_feed
-from .livekit import client, rooms
-from .models import Call
+from ..livekit import client, rooms
+from ..models import Call
+from . import feed
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -43,21 +43,21 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 def _calls_for(user) -> QuerySet:
     """The calls of the restaurants `user` may see, ready for the pages (restaurant joined, open questions)."""
-    return live_feed.calls_of(Restaurant.objects.for_staff(user))
+    return feed.calls_of(Restaurant.objects.for_staff(user))
 
 
 @require_safe
 @staff_required
 def call_list(request: HttpRequest) -> HttpResponse:
-    """The calls going on, newest first, then the last live_feed.RECENT_CALLS that ended or failed. Times are
+    """The calls going on, newest first, then the last feed.RECENT_CALLS that ended or failed. Times are
     the restaurant's local time."""
     restaurants = Restaurant.objects.for_staff(request.user)
-    going, over = live_feed.staff_calls(restaurants)
+    going, over = feed.staff_calls(restaurants)
     context = {
         "going": going,
         "over": over,
-        "recent_calls": live_feed.RECENT_CALLS,
-        "over_caption": f"The last {live_feed.RECENT_CALLS} calls that ended or failed, newest first",
+        "recent_calls": feed.RECENT_CALLS,
+        "over_caption": f"The last {feed.RECENT_CALLS} calls that ended or failed, newest first",
         # For the page's script, which formats the times of calls it adds in each restaurant's zone.
         "zones": dict(restaurants.values_list("pk", "time_zone")),
     }
