@@ -196,21 +196,24 @@ def first_overlap(periods: list[tuple[int, dt.time, dt.time]]) -> tuple[int, int
 
 
 @functools.lru_cache(maxsize=256)
-def babel_locale(language: str) -> Locale:
-    """Babel locale for a BCP 47 tag ("en-GB", "de", "pt-BR"); English when the tag is unknown. Cached: a list
-    of restaurants says hundreds of times in a few locales."""
+def _parse_locale(language: str) -> Locale | None:
+    """The Babel locale of a BCP 47 tag ("en-GB", "de", "pt-BR"), or None when Babel does not know it. Cached: a
+    list of restaurants says hundreds of times in a few locales."""
     try:
         return Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse("en")
+    except (UnknownLocaleError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def babel_locale(language: str) -> Locale:
+    """Babel locale for a BCP 47 tag ("en-GB", "de", "pt-BR"); English when the tag is unknown."""
+    return _parse_locale(language) or Locale.parse("en")
 
 
 def language_name(language: str) -> str:
     """English name of a BCP 47 tag: "de-DE" -> "German (Germany)"; the tag itself when Babel does not know it."""
-    try:
-        return Locale.parse(language.replace("-", "_")).get_display_name("en") or language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return language
+    locale = _parse_locale(language)
+    return (locale.get_display_name("en") if locale else None) or language
 
 
 # "2 weeks": how far ahead the next opening is looked for, in words.

@@ -345,3 +345,13 @@ class TestFirstOverlap:
     def test_a_24_hour_period_overlaps_everything_until_the_same_time_next_day(self):
         assert hours.first_overlap([(WED, t(6), t(6)), (THU, t(5), t(7))]) == (0, 1)
         assert hours.first_overlap([(WED, t(6), t(6)), (THU, t(6), t(7))]) is None
+
+
+class TestLocales:
+    def test_a_language_is_named_in_english_and_an_unknown_tag_is_kept(self):
+        assert hours.language_name("de-DE") == "German (Germany)"
+        assert hours.language_name("qq-ZZ") == "qq-ZZ"
+
+    def test_times_fall_back_to_english_for_an_unknown_tag(self):
+        assert hours.say_time(dt.time(18), "qq-ZZ") == hours.say_time(dt.time(18), "en") == "6:00\u202fPM"
+        assert hours.say_time(dt.time(18), "de-DE") == "18:00"
