@@ -157,3 +157,19 @@ def test_menu_questions_still_go_to_the_tools_and_facts_can_be_switched_off(rest
     address.expect.next_event().is_function_call(name="get_address")
     vegan.expect.next_event().is_function_call(name="get_menu")
     assert not any(turn_facts.HEADER in r["instructions"].replace(f'"{turn_facts.HEADER}"', "") for r in model.requests)
+
+
+@pinned(MONDAY_NIGHT_UTC)
+def test_the_facts_each_request_carries_are_read_in_three_queries(clock, restaurant, django_assert_num_queries):
+    from agent_worker import lookups, turn_facts
+
+    with django_assert_num_queries(3):  # the restaurant, its service periods, its special days
+        facts = turn_facts.facts_now(restaurant.pk)
+
+    # The same words the tools say, so a fact in the context and a tool's answer cannot disagree.
+    assert facts == {
+        turn_facts.OPEN_NOW: lookups.open_status(restaurant.pk),
+        turn_facts.TODAY: lookups.open_status(restaurant.pk, "today"),
+        turn_facts.WEEK: lookups.opening_hours(restaurant.pk),
+        turn_facts.ADDRESS: lookups.address(restaurant.pk),
+    }
