@@ -28,8 +28,8 @@ from config.asgi import application
 from dispatch import services
 from dispatch.livekit import rooms
 from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion
-from dispatch.staff import feed as live_feed
-from dispatch.staff import live
+from dispatch.staff import feed, live
+from dispatch.staff.events import call_event, facts_event, message_event, tool_call_event
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
 from tests.test_connection_details import redis_answers
@@ -341,6 +341,103 @@ class TestListen:
             rooms.listener_token(room_name="", identity="staff-1-abc")
 
 
+# --- The events: one builder per kind, which the writer (dispatch.services) and the feed both call -------------
+
+
+@pytest.mark.django_db
+class TestEvents:
+    def test_a_call_event_says_what_the_list_shows_of_a_call(self, alfa):
+        call = a_call(
+            alfa, Call.Status.ENDED, channel=Call.Channel.PHONE, caller_number="+447700900123",
+            end_reason=Call.EndReason.DINER_HUNG_UP, agent_joined_at=T0, message_count=4,
+        )  # fmt: skip
+        ended = T0 + dt.timedelta(seconds=75)
+        Call.objects.filter(pk=call.pk).update(created_at=T0, diner_joined_at=T0, ended_at=ended, duration=75)
+        UnansweredQuestion.objects.create(restaurant=alfa, call=call, question="Parking?")
+        UnansweredQuestion.objects.create(restaurant=alfa, call=call, question="Terrace?", resolved_at=T0)
+
+        assert call_event(feed.calls_of([alfa.pk]).get()) == {
+            "kind": "call",
+            "call": {
+                "id": call.pk, "restaurant_id": alfa.pk, "restaurant": "Trattoria Alfa",
+                "channel": "phone", "caller": "Phone, +44 7700 900123",
+                "status": "ended", "status_label": "Ended", "end_reason": "Diner hung up",
+                "created_at": "2026-06-09T18:00:00+00:00", "agent_joined_at": "2026-06-09T18:00:00+00:00",
+                "diner_joined_at": "2026-06-09T18:00:00+00:00", "ended_at": "2026-06-09T18:01:15+00:00",
+                "duration": 75, "message_count": 4, "open_questions": 1,
+            },
+        }  # fmt: skip
+
+    def test_a_message_event_says_who_said_what_when(self, alfa):
+        call = a_call(alfa)
+        message = CallMessage.objects.create(call=call, role="diner", text="A table for two?", created_at=T0)
+
+        assert message_event(message) == {
+            "kind": "message", "call_id": call.pk,
+            "message": {
+                "id": message.pk, "role": "diner", "text": "A table for two?",
+                "created_at": "2026-06-09T18:00:00+00:00",
+            },
+        }  # fmt: skip
+
+    def test_a_tool_call_event_says_what_was_asked_what_it_answered_and_how_long_it_took(self, alfa):
+        call = a_call(alfa)
+        tool = ToolCall.objects.create(
+            call=call, name="find_menu_item", arguments={"name": "tiramisù"}, output="No such dish.", is_error=True,
+            duration_ms=12, created_at=T0,
+        )  # fmt: skip
+
+        assert tool_call_event(tool) == {
+            "kind": "tool_call", "call_id": call.pk,
+            "tool_call": {
+                "id": tool.pk, "name": "find_menu_item", "arguments": {"name": "tiramisù"}, "output": "No such dish.",
+                "is_error": True, "duration_ms": 12, "created_at": "2026-06-09T18:00:00+00:00",
+            },
+        }  # fmt: skip
+
+    def test_a_facts_event_gives_the_facts_in_the_order_the_model_read_them(self, alfa):
+        call = a_call(alfa)
+        given = TurnFacts.objects.create(call=call, facts=FACTS, created_at=T0)
+
+        assert facts_event(given) == {
+            "kind": "facts", "call_id": call.pk,
+            "facts": {"id": given.pk, "facts": FACTS, "created_at": "2026-06-09T18:00:00+00:00"},
+        }  # fmt: skip
+
+    def test_what_the_services_publish_is_what_the_builders_build(self, alfa, settings):
+        """The writer's side: each service publishes its kind's event, to the restaurant's group."""
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        call = a_call(alfa, Call.Status.DISPATCHED)
+
+        def sent(write) -> dict:
+            async def scenario():
+                from channels.layers import get_channel_layer
+
+                layer = get_channel_layer()
+                channel = await layer.new_channel()
+                await layer.group_add(live.group_name(alfa.pk), channel)
+                await sync_to_async(write)()
+                return await layer.receive(channel)
+
+            message = run(scenario)
+            assert message["restaurant_id"] == alfa.pk
+            return message["event"]
+
+        joined = sent(lambda: services.call_diner_joined(room_name=call.room_name, at=T0))
+        assert joined == call_event(feed.calls_of([alfa.pk]).get())
+        assert joined["call"]["status"] == "active"
+        said = sent(lambda: services.call_message_add(room_name=call.room_name, role="agent", text="Ciao!", at=T0))
+        tool = sent(lambda: services.call_tool_call_add(
+            room_name=call.room_name, name="check_open", arguments={}, output="Open.", is_error=False, duration_ms=3,
+            at=T0,
+        ))  # fmt: skip
+        given = sent(lambda: services.call_facts_add(room_name=call.room_name, facts=FACTS, at=T0))
+
+        assert said == message_event(CallMessage.objects.get(call=call))
+        assert tool == tool_call_event(ToolCall.objects.get(call=call))
+        assert given == facts_event(TurnFacts.objects.get(call=call))
+
+
 # --- The websocket ---------------------------------------------------------------------------------------------
 # The consumer reads the database from other threads (database_sync_to_async): its tests commit their rows
 # (transaction=True), and get the seeded allergens and dietary tags back afterwards (serialized_rollback).
@@ -465,14 +562,14 @@ class TestConsumerEvents:
             return events
 
         events = run(scenario)
-        calls = live_feed.calls_of([alfa.pk])
-        assert events == [{"kind": "call", "call": live.call_payload(calls.get(pk=pk))} for pk in (going.pk, ended.pk)]
+        calls = feed.calls_of([alfa.pk])
+        assert events == [call_event(calls.get(pk=pk)) for pk in (going.pk, ended.pk)]
 
     def test_staff_get_their_restaurants_events_and_no_one_elses(self, alfa_staff, beta, layer):
         alfa = alfa_staff.user.restaurants.get()
         mine, theirs = a_call(alfa), a_call(beta)
         message = CallMessage.objects.create(call=mine, role="diner", text="A table for two?", created_at=T0)
-        event = {"kind": "message", "call_id": mine.pk, "message": live.message_payload(message)}
+        event = message_event(message)
 
         async def scenario():
             communicator, _ = await alfa_staff.opened()
@@ -490,7 +587,7 @@ class TestConsumerEvents:
     def test_an_event_about_another_restaurant_is_not_relayed_even_in_its_group(self, alfa_staff, beta, layer):
         alfa = alfa_staff.user.restaurants.get()
         theirs = a_call(beta)
-        payload = live.call_payload(live_feed.calls_of([beta.pk]).get())
+        payload = call_event(feed.calls_of([beta.pk]).get())["call"]
 
         async def scenario():
             from channels.layers import get_channel_layer
@@ -522,10 +619,10 @@ class TestConsumerEvents:
 
         snapshot, later = run(scenario)
         assert snapshot == [
-            {"kind": "message", "call_id": call.pk, "message": live.message_payload(said)},
-            {"kind": "tool_call", "call_id": call.pk, "tool_call": live.tool_call_payload(tool)},
-            {"kind": "facts", "call_id": call.pk, "facts": live.facts_payload(given)},
-            {"kind": "call", "call": live.call_payload(live_feed.calls_of([alfa.pk]).get(pk=call.pk))},
+            message_event(said),
+            tool_call_event(tool),
+            facts_event(given),
+            call_event(feed.calls_of([alfa.pk]).get(pk=call.pk)),
         ]
         assert later == [{"kind": "tool_call", "call_id": call.pk, "tool_call": {"id": 98}}]
 
@@ -561,7 +658,7 @@ class TestPolling:
         assert [(e["call"]["status"], e["call"]["message_count"]) for e in events] == [
             ("dispatched", 0), ("active", 0), ("active", 1), ("ended", 1),
         ]  # fmt: skip
-        assert events[-1]["call"] == live.call_payload(live_feed.calls_of([alfa.pk]).get())
+        assert events[-1] == call_event(feed.calls_of([alfa.pk]).get())
         assert quiet == []
 
     def test_a_call_page_gets_new_messages_tool_calls_and_facts_from_the_database(self, alfa_staff, layer):
@@ -580,9 +677,9 @@ class TestPolling:
 
         message, tool, given, events = run(scenario)
         assert events == [
-            {"kind": "message", "call_id": call.pk, "message": live.message_payload(message)},
-            {"kind": "tool_call", "call_id": call.pk, "tool_call": live.tool_call_payload(tool)},
-            {"kind": "facts", "call_id": call.pk, "facts": live.facts_payload(given)},
+            message_event(message),
+            tool_call_event(tool),
+            facts_event(given),
         ]
 
     def test_facts_the_worker_records_reach_the_call_page_and_unchanged_ones_add_nothing(self, alfa_staff, layer):
@@ -634,7 +731,7 @@ def test_with_redis_an_event_published_anywhere_reaches_staff_and_nothing_is_pol
     }
     alfa = alfa_staff.user.restaurants.get()
     call = a_call(alfa, Call.Status.DISPATCHED)
-    payload = live.call_payload(live_feed.calls_of([alfa.pk]).get())
+    payload = call_event(feed.calls_of([alfa.pk]).get())["call"]
 
     async def scenario():
         from channels.layers import get_channel_layer

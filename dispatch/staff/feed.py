@@ -4,8 +4,8 @@ and, when the channel layer does not cross processes, what changed since.
 Why read the database at all: the runagent worker records a call from its own process. With REDIS_URL its events
 (dispatch.staff.live) reach every web process through channels-redis. With the embedded in-memory layer they stay in
 the worker's process, so a staff connection reads the rows the worker wrote to the shared database every
-POLL_SECONDS instead (`Feed.changes`). Either way the browser gets events of dispatch.staff.live's shapes, built with
-its payload functions.
+POLL_SECONDS instead (`Feed.changes`). Either way the browser gets the same events: both call dispatch/staff/events.py's
+builders.
 
 Synchronous ORM code: the consumer runs it through database_sync_to_async.
 """
@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..models import Call, CallMessage, ToolCall, TurnFacts
-from . import live
+from .events import call_event, facts_event, message_event, ready_calls, tool_call_event
 
 POLL_SECONDS = 0.5
 # A staff list shows the calls going on, then this many of the newest that are over (ended or failed).
@@ -34,14 +34,10 @@ OVER = (Call.Status.ENDED, Call.Status.FAILED)
 
 
 def calls_of(restaurants: Collection[int] | QuerySet) -> QuerySet:
-    """The calls of `restaurants` (ids, or a Restaurant queryset), newest first, ready for live.call_payload:
-    restaurant joined, `open_questions` (unanswered questions not yet resolved) annotated."""
-    return (
-        Call.objects.filter(restaurant__in=restaurants)
-        .select_related("restaurant")
-        .with_open_questions()
-        .order_by("-created_at", "-pk")  # an aggregate drops Meta.ordering
-    )
+    """The calls of `restaurants` (ids, or a Restaurant queryset), newest first, ready for events.call_event
+    (events.ready_calls)."""
+    # An aggregate drops Meta.ordering.
+    return ready_calls().filter(restaurant__in=restaurants).order_by("-created_at", "-pk")
 
 
 def staff_calls(restaurants: Collection[int] | QuerySet) -> tuple[list[Call], list[Call]]:
@@ -50,22 +46,6 @@ def staff_calls(restaurants: Collection[int] | QuerySet) -> tuple[list[Call], li
     each. Two queries."""
     calls = calls_of(restaurants)
     return list(calls.not_ended()), list(calls.filter(status__in=OVER)[:RECENT_CALLS])
-
-
-def _call_event(call: Call) -> dict:
-    return {"kind": "call", "call": live.call_payload(call)}
-
-
-def _message_event(message: CallMessage) -> dict:
-    return {"kind": "message", "call_id": message.call_id, "message": live.message_payload(message)}
-
-
-def _tool_call_event(tool_call: ToolCall) -> dict:
-    return {"kind": "tool_call", "call_id": tool_call.call_id, "tool_call": live.tool_call_payload(tool_call)}
-
-
-def _facts_event(given: TurnFacts) -> dict:
-    return {"kind": "facts", "call_id": given.call_id, "facts": live.facts_payload(given)}
 
 
 @dataclass
@@ -92,7 +72,7 @@ class Feed:
         if self.call_id is not None:
             return self.changes()
         going, over = staff_calls(self.restaurants)
-        events = [_call_event(call) for call in going + over]
+        events = [call_event(call) for call in going + over]
         self._note(events)
         return events
 
@@ -115,11 +95,11 @@ class Feed:
             messages = CallMessage.objects.filter(call_id=self.call_id, pk__gt=self.last_message_id).order_by("pk")
             tool_calls = ToolCall.objects.filter(call_id=self.call_id, pk__gt=self.last_tool_call_id).order_by("pk")
             facts = TurnFacts.objects.filter(call_id=self.call_id, pk__gt=self.last_facts_id).order_by("pk")
-            events += [_message_event(m) for m in messages[:MAX_RECORDS]]
-            events += [_tool_call_event(t) for t in tool_calls[:MAX_RECORDS]]
-            events += [_facts_event(f) for f in facts[:MAX_RECORDS]]
+            events += [message_event(m) for m in messages[:MAX_RECORDS]]
+            events += [tool_call_event(t) for t in tool_calls[:MAX_RECORDS]]
+            events += [facts_event(f) for f in facts[:MAX_RECORDS]]
             calls = calls_of(self.restaurants).filter(pk=self.call_id)
-        read = [_call_event(call) for call in calls]
+        read = [call_event(call) for call in calls]
         events += [e for e in read if self.sent_calls.get(e["call"]["id"]) != e["call"]]
         self._note(events)
         if self.call_id is None:
