@@ -6,7 +6,7 @@ The web side starts calls (`call_start`) and hears from a diner's page that no a
 `call_message_add`, `call_tool_call_add`, `call_facts_add`, `unanswered_question_add`, `call_end`), and so
 do LiveKit's webhooks for the joins and the end, which is how a call is closed even when its worker died.
 Those are synchronous ORM code (the worker runs them through its ORM bridge); each change is also published
-to the staff's live view (the events of dispatch/staff/events.py, through dispatch.staff.live).
+to the staff's live view (dispatch/staff/events.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from restaurants.models import Restaurant
 from . import job_metadata
 from .livekit import client, rooms, webhooks
 from .models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion, WebhookEvent
-from .staff import events, live
+from .staff import events
 
 logger = logging.getLogger("maitre.dispatch")
 
@@ -122,7 +122,7 @@ def _publish(room_name: str) -> None:
     """Send the call's current state to the staff's live view (one query)."""
     call = events.ready_calls().filter(room_name=room_name).first()
     if call is not None:
-        live.publish(call.restaurant_id, events.call_event(call))
+        events.CALLS.publish(call.restaurant_id, events.call_event(call))
 
 
 def call_phone_answered(
@@ -197,7 +197,7 @@ def call_message_add(*, room_name: str, role: CallMessage.Role, text: str, at: d
         return
     message = CallMessage.objects.create(call=call, role=role, text=text, created_at=at)
     Call.objects.filter(pk=call.pk).update(message_count=F("message_count") + 1)
-    live.publish(call.restaurant_id, events.message_event(message))
+    events.CALLS.publish(call.restaurant_id, events.message_event(message))
 
 
 def call_tool_call_add(
@@ -214,7 +214,7 @@ def call_tool_call_add(
         created_at=at,
     )  # fmt: skip
     Call.objects.filter(pk=call.pk).update(tool_call_count=F("tool_call_count") + 1)
-    live.publish(call.restaurant_id, events.tool_call_event(tool_call))
+    events.CALLS.publish(call.restaurant_id, events.tool_call_event(tool_call))
 
 
 def call_facts_add(*, room_name: str, facts: list[list[str]], at: dt.datetime) -> None:
@@ -228,7 +228,7 @@ def call_facts_add(*, room_name: str, facts: list[list[str]], at: dt.datetime) -
     if last == facts:
         return
     given = TurnFacts.objects.create(call=call, facts=facts, created_at=at)
-    live.publish(call.restaurant_id, events.facts_event(given))
+    events.CALLS.publish(call.restaurant_id, events.facts_event(given))
 
 
 def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str) -> UnansweredQuestion:

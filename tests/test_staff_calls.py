@@ -1,7 +1,8 @@
-"""The staff's live view of calls: the pages under /staff/calls/, listening in, and the websocket at
-/ws/staff/calls/ (dispatch/staff/consumers.py) driven through config.asgi's whole stack with Channels'
-WebsocketCommunicator: session login, origin check, groups, the snapshot, relayed events, polling the database
-with the in-memory layer, and channels-redis against the Redis on 127.0.0.1:6379 when one answers.
+"""The staff's live view of calls (dispatch/staff/): the pages under /staff/calls/, listening in, each event's shape,
+and the websocket at /ws/staff/calls/ (dispatch.staff.live.LiveConsumer with the calls' feed) driven through
+config.asgi's whole stack with Channels' WebsocketCommunicator: session login, origin check, groups, the snapshot,
+relayed events, polling the database with the in-memory layer, and channels-redis against the Redis on
+127.0.0.1:6379 when one answers.
 
 Trattoria Alfa has a staff member ("alfa-staff"); Osteria Beta belongs to someone else.
 """
@@ -28,8 +29,8 @@ from config.asgi import application
 from dispatch import services
 from dispatch.livekit import rooms
 from dispatch.models import Call, CallMessage, ToolCall, TurnFacts, UnansweredQuestion
-from dispatch.staff import feed, live
-from dispatch.staff.events import call_event, facts_event, message_event, tool_call_event
+from dispatch.staff import feed
+from dispatch.staff.events import CALLS, call_event, facts_event, message_event, tool_call_event
 from restaurants.models import Restaurant
 from tests.conftest import API_KEY, API_SECRET, make_restaurant
 from tests.test_connection_details import redis_answers
@@ -415,7 +416,7 @@ class TestEvents:
 
                 layer = get_channel_layer()
                 channel = await layer.new_channel()
-                await layer.group_add(live.group_name(alfa.pk), channel)
+                await layer.group_add(CALLS.group(alfa.pk), channel)
                 await sync_to_async(write)()
                 return await layer.receive(channel)
 
@@ -502,7 +503,7 @@ async def received(communicator: WebsocketCommunicator, wait: float = 0.3) -> li
 
 
 def published(restaurant_id: int, event: dict):
-    return sync_to_async(live.publish)(restaurant_id, event)
+    return sync_to_async(CALLS.publish)(restaurant_id, event)
 
 
 @pytest.fixture
@@ -594,8 +595,8 @@ class TestConsumerEvents:
 
             communicator, _ = await alfa_staff.opened()
             # A publishing bug: Beta's call sent to Alfa's group.
-            wrong = {"type": "call.event", "restaurant_id": alfa.pk, "event": {"kind": "call", "call": payload}}
-            await get_channel_layer().group_send(live.group_name(alfa.pk), wrong)
+            wrong = {"type": "live.event", "restaurant_id": alfa.pk, "event": {"kind": "call", "call": payload}}
+            await get_channel_layer().group_send(CALLS.group(alfa.pk), wrong)
             assert await communicator.receive_nothing(timeout=0.3)
             await communicator.disconnect()
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from dispatch.livekit import rooms
 from dispatch.models import Call, WebhookEvent
 from dispatch.services import call_end
-from dispatch.staff import live
+from dispatch.staff.events import CALLS
 from tests.conftest import API_KEY, API_SECRET
 from tests.fakes import webhooks as fake
 
@@ -66,7 +66,7 @@ def published(call, settings) -> Callable[[], list[tuple[str, str]]]:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(live.group_name(call.restaurant_id), channel)
+    async_to_sync(layer.group_add)(CALLS.group(call.restaurant_id), channel)
 
     async def drain() -> list[dict]:
         messages = []

@@ -1,7 +1,7 @@
 """The events of the staff's live view of calls: the JSON the list of calls and a call's page receive, one builder
 per kind. Whoever sends an event builds it here: the writer (dispatch.services, as the worker and LiveKit's
-webhooks change a call, publishes it through dispatch.staff.live) and the feed (dispatch/staff/feed.py: the
-snapshot a page starts with, and what it polls from the database when the channel layer does not cross
+webhooks change a call, publishes it: `CALLS.publish(restaurant_id, event)`) and the feed (dispatch/staff/feed.py:
+the snapshot a page starts with, and what it polls from the database when the channel layer does not cross
 processes). So a page reads one shape whatever brought the event.
 
 - `call_event(call)`: `{"kind": "call", "call": {...}}`: the call started, changed status, or ended (and, read
@@ -18,6 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ..models import Call, CallMessage, CallQuerySet, ToolCall, TurnFacts
+from .live import Topic
+
+# The restaurant's group these events go to: "calls.<restaurant id>".
+CALLS = Topic("calls")
 
 
 def ready_calls() -> CallQuerySet:

@@ -1,11 +1,12 @@
-"""What a staff page's live connection (dispatch/staff/consumers.py) reads from the database: the calls it starts with,
-and, when the channel layer does not cross processes, what changed since.
+"""The rows of the staff's live view of calls, as events (dispatch/staff/events.py) read from the database for one
+connection (dispatch.staff.live.LiveConsumer): the calls a page starts with, and, when the channel layer does not
+cross processes, what changed since. The pages (dispatch/staff/views.py) read the same calls.
 
 Why read the database at all: the runagent worker records a call from its own process. With REDIS_URL its events
-(dispatch.staff.live) reach every web process through channels-redis. With the embedded in-memory layer they stay in
-the worker's process, so a staff connection reads the rows the worker wrote to the shared database every
-POLL_SECONDS instead (`Feed.changes`). Either way the browser gets the same events: both call dispatch/staff/events.py's
-builders.
+reach every web process through channels-redis. With the embedded in-memory layer they stay in the worker's
+process, so a staff connection reads the rows the worker wrote to the shared database every live.POLL_SECONDS
+instead (`CallsFeed.changes`). Either way the browser gets the same events: the writer and this feed call the
+same builders.
 
 Synchronous ORM code: the consumer runs it through database_sync_to_async.
 """
@@ -13,7 +14,8 @@ Synchronous ORM code: the consumer runs it through database_sync_to_async.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -21,8 +23,8 @@ from django.utils import timezone
 
 from ..models import Call, CallMessage, ToolCall, TurnFacts
 from .events import call_event, facts_event, message_event, ready_calls, tool_call_event
+from .live import Feed
 
-POLL_SECONDS = 0.5
 # A staff list shows the calls going on, then this many of the newest that are over (ended or failed).
 RECENT_CALLS = 50
 # A call that started and ended between two polls is found by its end within this long.
@@ -31,6 +33,7 @@ JUST_ENDED = dt.timedelta(seconds=60)
 MAX_RECORDS = 2000
 GOING = (Call.Status.DISPATCHED, Call.Status.ACTIVE)
 OVER = (Call.Status.ENDED, Call.Status.FAILED)
+CALL_ID = re.compile(r"^[1-9]\d{0,17}$")  # fits a 64-bit key
 
 
 def calls_of(restaurants: Collection[int] | QuerySet) -> QuerySet:
@@ -49,9 +52,9 @@ def staff_calls(restaurants: Collection[int] | QuerySet) -> tuple[list[Call], li
 
 
 @dataclass
-class Feed:
-    """One staff connection's view: which restaurants, which call (None: the list of calls), and what it has
-    been sent, so that `changes()` returns only what is new.
+class CallsFeed(Feed):
+    """One staff connection's view of calls: which restaurants, which call (None: the list of calls), and what it
+    has been sent, so that `changes()` returns only what is new.
 
     `sent_calls` maps a call id to the call payload last sent; `last_message_id`, `last_tool_call_id` and
     `last_facts_id` are the newest of the followed call's records sent (one call's records are written in order,
@@ -64,6 +67,31 @@ class Feed:
     last_message_id: int = 0
     last_tool_call_id: int = 0
     last_facts_id: int = 0
+
+    @classmethod
+    def open(cls, restaurants: frozenset[int], query: Mapping[str, list[str]]) -> CallsFeed | None:
+        """The list of calls, or one call's page with `?call=<id>`; None when that is not a number or not a call of
+        `restaurants`."""
+        values = query.get("call")
+        if values is None:
+            return cls(restaurants=restaurants)
+        if len(values) != 1 or not CALL_ID.match(values[0]):
+            return None
+        call_id = int(values[0])
+        if not Call.objects.filter(pk=call_id, restaurant__in=restaurants).exists():
+            return None
+        return cls(restaurants=restaurants, call_id=call_id)
+
+    def wants(self, event: dict) -> bool:
+        """On a call page, the events of that call only. A call event is also checked against its own restaurant
+        (not only the group it came through), so that a publishing bug shows no one another restaurant's call."""
+        if event.get("kind") == "call":
+            restaurant_id, call_id = event["call"].get("restaurant_id"), event["call"].get("id")
+            if restaurant_id not in self.restaurants:
+                return False
+        else:
+            call_id = event.get("call_id")
+        return self.call_id in (None, call_id)
 
     def snapshot(self) -> list[dict]:
         """The events a connection starts with, so that a page that (re)connects catches up with what it missed:

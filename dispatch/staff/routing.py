@@ -1,10 +1,14 @@
-"""Websocket routes (config/asgi.py): the staff's live view of calls; any other path is refused."""
+"""Websocket routes (settings.WEBSOCKET_URLCONF, which config/asgi.py serves): each live staff page's connection,
+a LiveConsumer for its topic and feed (dispatch.staff.live); any other path is refused."""
 
 from django.urls import path, re_path
 
-from . import consumers
+from .events import CALLS
+from .feed import CallsFeed
+from .live import LiveConsumer, NoSuchSocket
 
 websocket_urlpatterns = [
-    path("ws/staff/calls/", consumers.StaffCallsConsumer.as_asgi()),
-    re_path(r"", consumers.NoSuchSocket.as_asgi()),
+    # The list of calls, and one call's page with ?call=<id>.
+    path("ws/staff/calls/", LiveConsumer.as_asgi(topic=CALLS, feed_class=CallsFeed)),
+    re_path(r"", NoSuchSocket.as_asgi()),
 ]

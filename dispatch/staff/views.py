@@ -2,7 +2,8 @@
 
 Staff only: anonymous users get the admin's login page, logged-in users without staff status 403. A staff member
 sees the calls of their restaurants (Restaurant.objects.for_staff: every restaurant for a superuser); another
-restaurant's call answers as a missing one does. The pages update live through dispatch/staff/consumers.py.
+restaurant's call answers as a missing one does. The pages update live through their websocket
+(dispatch/staff/routing.py).
 """
 
 from __future__ import annotations

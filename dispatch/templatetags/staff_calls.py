@@ -1,4 +1,8 @@
-"""Filters for the staff's call pages (templates/staff/); static/js/staff_live.js formats the same way."""
+"""Filters for the staff's call pages (templates/staff/); static/js/staff_live.js formats the same way.
+
+Here rather than beside the pages in dispatch/staff/: Django loads tag libraries only from the `templatetags`
+package of an installed app, and dispatch.staff is a package of the dispatch app, not an app of its own.
+"""
 
 from django import template
 

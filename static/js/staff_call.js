@@ -1,6 +1,6 @@
 // One call's page for staff (templates/staff/call.html): its course and record (messages, tool calls, and the
-// facts given to the agent) kept live from /ws/staff/calls/?call=<id> (events: dispatch/staff/live.py), and "Listen
-// in": POST the listen URL -> {serverUrl, participantToken} -> join the call's LiveKit room hidden and
+// facts given to the agent) kept live from /ws/staff/calls/?call=<id> (events: dispatch/staff/events.py), and
+// "Listen in": POST the listen URL -> {serverUrl, participantToken} -> join the call's LiveKit room hidden and
 // subscribe-only, play its audio and show the lk.transcription captions as they are spoken. livekit-client is
 // imported by its path next to this file's (static/vendor/) when staff first listen, so the page needs no inline
 // import map (CSP).

@@ -1,6 +1,6 @@
 // The staff's list of calls (templates/staff/calls.html), kept live: a call event adds or updates its row, in
 // "Going on now" while it is dispatched or active and in "Recent calls" once it is over (newest first in each);
-// a message event counts one more message. Events: see dispatch/staff/live.py.
+// a message event counts one more message. Events: see dispatch/staff/events.py.
 import { connectLive, formatDuration, formatTime, placeByTime, setField } from "./staff_live.js";
 
 const root = document.getElementById("calls");

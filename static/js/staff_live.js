@@ -1,12 +1,14 @@
-// What the staff's call pages share (templates/staff/): the live connection to /ws/staff/calls/
-// (dispatch/staff/consumers.py) and the formats of times and durations (the same as the templates').
+// What the staff's live pages share (templates/staff/): the live connection to their websocket (a
+// dispatch.staff.live.LiveConsumer: /ws/staff/calls/ for the calls) and the formats of times and durations (the
+// same as the templates').
 
 const FIRST_WAIT_MS = 1000;
 const LONGEST_WAIT_MS = 30_000;
 
-// Opens the websocket at `path` (ws: or wss: as the page) and hands each event (JSON, see dispatch/staff/live.py) to
-// onEvent. When the connection drops it is opened again after a wait that doubles each failed try, up to 30 s;
-// the server then sends what the page missed. `indicator` says "Live", "Connecting…" or "Reconnecting…".
+// Opens the websocket at `path` (ws: or wss: as the page) and hands each event (JSON: the calls' in
+// dispatch/staff/events.py) to onEvent. When the connection drops it is opened again after a wait that doubles
+// each failed try, up to 30 s; the server then sends what the page missed. `indicator` says "Live", "Connecting…"
+// or "Reconnecting…".
 export function connectLive({ path, onEvent, indicator }) {
   const url = new URL(path, location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
