@@ -83,6 +83,7 @@ class OpeningStatus:
     note: str = ""
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and a list of restaurants asks the same few days and hours again
 def wall_clock(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     """The UTC instant of local wall-clock `time` on `day` in `tz`.
 

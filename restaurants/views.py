@@ -10,7 +10,6 @@ from django.views.decorators.http import require_safe
 from . import hours
 from .models import Restaurant
 
-
 CARD_FIELDS = (
     "name", "slug", "cuisine", "description", "street_address", "postal_code", "city", "country", "time_zone",
     "language",
