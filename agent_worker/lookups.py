@@ -1,9 +1,9 @@
 """What the agent's tools say: short speakable text computed from the database at call time.
 
 Synchronous ORM code: the tools in agent.py run these through `db.run_orm`. Each function loads the
-restaurant afresh (with its schedule: three queries), so a staff edit in admin is live on the next question;
-the wording of hours, days, addresses and phone numbers comes from restaurants.hours and restaurants.phones. Bad arguments and missing data
-raise `ToolError` with a sentence the agent can say to the diner.
+restaurant afresh (with its schedule for the hours: three queries), so a staff edit in admin is live on the
+next question; the wording of hours, days, addresses and phone numbers comes from restaurants.hours and
+restaurants.phones. Bad arguments and missing data raise `ToolError` with a sentence the agent can say.
 """
 
 from __future__ import annotations
@@ -96,10 +96,14 @@ def line_transfer_number(restaurant_id: int, dialled: str) -> str | None:
     return str(found[0] or "") if found else None
 
 
-def _restaurant(restaurant_id: int, now: dt.datetime | None = None) -> Restaurant:
-    """The active restaurant with its schedule around `now` loaded (three queries). Raises ToolError."""
+def _restaurant(restaurant_id: int, hours_around: dt.datetime | None = None) -> Restaurant:
+    """The active restaurant (one query), with its schedule around `hours_around` loaded when given (three in
+    all). Raises ToolError."""
+    restaurants = Restaurant.objects.active()
+    if hours_around is not None:
+        restaurants = restaurants.with_schedule(hours_around)
     try:
-        return Restaurant.objects.active().with_schedule(now).get(pk=restaurant_id)
+        return restaurants.get(pk=restaurant_id)
     except Restaurant.DoesNotExist:
         raise ToolError("I'm sorry, I can't look that up right now.") from None
 
