@@ -199,8 +199,8 @@ class RestaurantAgent(Agent):
 
     @function_tool
     async def get_opening_hours(self) -> str:
-        """Get the restaurant's regular weekly opening hours and any special days (closures, changed hours)
-        in the next two weeks, in local time.
+        """Get the restaurant's regular weekly opening hours and the special days coming up (closures, changed
+        hours), in local time.
 
         Call when the diner asks about opening hours or days in general ("when are you open?", "are you open
         on Sundays?"). For "are you open now" or at one particular moment, call check_open instead.
