@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -99,6 +99,13 @@ class TurnTaking(models.TextChoices):
 
 # The most simultaneous calls staff may allow one restaurant (each holds a job process on a worker).
 MAX_CONCURRENT_CALLS = 50
+# A modifier group's choices, and how far one modifier may move a dish's price (restaurant's currency).
+MAX_MODIFIER_CHOICES = 20
+MAX_PRICE_DELTA = Decimal("10000")
+# Takeout: pickups are offered every PICKUP_SLOT_MINUTES; the bounds of what staff may set.
+PICKUP_SLOT_MINUTES = 15
+MAX_PICKUP_LEAD_MINUTES = 240
+MAX_ORDERS_PER_SLOT = 100
 # What the agent says first when staff wrote no greeting.
 DEFAULT_GREETING = "Welcome to {name}. How can I help you?"
 # The days a schedule covers around a moment: yesterday (its overnight period may still run), today, and
@@ -261,6 +268,22 @@ class Restaurant(models.Model):
         "lines are busy.",
     )
     is_active = models.BooleanField("active", default=True, help_text="Inactive restaurants are hidden from diners.")
+    # --- Takeout orders (orders/) ---
+    takes_orders = models.BooleanField(
+        "takes takeout orders", default=False, help_text="The agent takes pickup orders for this restaurant."
+    )
+    pickup_lead_minutes = models.PositiveSmallIntegerField(
+        "preparation time", default=20, validators=[MinValueValidator(0), MaxValueValidator(MAX_PICKUP_LEAD_MINUTES)],
+        help_text="Minutes the kitchen needs: the earliest pickup is this long after the order is placed.",
+    )  # fmt: skip
+    orders_per_slot = models.PositiveSmallIntegerField(
+        "orders per pickup slot", default=6, validators=[MinValueValidator(1), MaxValueValidator(MAX_ORDERS_PER_SLOT)],
+        help_text=f"How many orders the kitchen takes for each {PICKUP_SLOT_MINUTES}-minute pickup slot.",
+    )  # fmt: skip
+    last_order_minutes = models.PositiveSmallIntegerField(
+        "last pickup before closing", default=15, validators=[MaxValueValidator(MAX_PICKUP_LEAD_MINUTES)],
+        help_text="Minutes before a service period closes after which no pickup is offered.",
+    )  # fmt: skip
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="restaurants",
@@ -278,6 +301,16 @@ class Restaurant(models.Model):
             models.CheckConstraint(
                 condition=Q(max_concurrent_calls__gte=1, max_concurrent_calls__lte=MAX_CONCURRENT_CALLS),
                 name="restaurant_max_concurrent_calls_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    pickup_lead_minutes__lte=MAX_PICKUP_LEAD_MINUTES, last_order_minutes__lte=MAX_PICKUP_LEAD_MINUTES
+                ),
+                name="restaurant_pickup_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(orders_per_slot__gte=1, orders_per_slot__lte=MAX_ORDERS_PER_SLOT),
+                name="restaurant_orders_per_slot_range",
             ),
         ]
 
@@ -574,6 +607,76 @@ class MenuItem(models.Model):
     @cached_property
     def restaurant(self) -> Restaurant:
         return self.section.restaurant
+
+
+# --- Modifier groups and modifiers: the choices a dish is ordered with -----------------------------------
+
+
+class ModifierGroup(models.Model):
+    """A choice on a dish ("Size", "Choose your salsa", "Extras"): a diner picks from `min_choices` to
+    `max_choices` of its modifiers (a required single choice is 1/1; optional extras up to three are 0/3)."""
+
+    menu_item = models.ForeignKey(MenuItem, on_delete=models.CASCADE, related_name="modifier_groups")
+    name = models.CharField(max_length=80, help_text='e.g. "Size" or "Extras".')
+    min_choices = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_MODIFIER_CHOICES)], help_text="0: optional; 1 or more: required."
+    )
+    max_choices = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_MODIFIER_CHOICES)],
+        help_text="At most this many of the group's modifiers on one dish.",
+    )  # fmt: skip
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller is asked first.")
+
+    class Meta:
+        ordering = ["menu_item", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["menu_item", "name"], name="modifier_group_unique_name"),
+            models.CheckConstraint(
+                condition=Q(
+                    max_choices__gte=1, max_choices__lte=MAX_MODIFIER_CHOICES, min_choices__lte=F("max_choices")
+                ),
+                name="modifier_group_choices_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.menu_item.name}: {self.name}"
+
+    def clean(self) -> None:
+        if self.min_choices is not None and self.max_choices is not None and self.min_choices > self.max_choices:
+            raise ValidationError({"min_choices": "The minimum cannot be above the maximum."})
+
+
+class Modifier(models.Model):
+    """One option of a modifier group ("Large", "Salsa verde", "Extra cheese"), changing the dish's price by
+    `price_delta` in the restaurant's currency (0 or negative too)."""
+
+    group = models.ForeignKey(ModifierGroup, on_delete=models.CASCADE, related_name="modifiers")
+    name = models.CharField(max_length=80)
+    price_delta = models.DecimalField(
+        "price change", max_digits=9, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(-MAX_PRICE_DELTA), MaxValueValidator(MAX_PRICE_DELTA)],
+        help_text="Added to the dish's price, in the restaurant's currency; 0 or negative are fine.",
+    )  # fmt: skip
+    is_available = models.BooleanField("available", default=True, help_text='Untick to "86" this choice.')
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first.")
+
+    class Meta:
+        ordering = ["group", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "name"], name="modifier_unique_name"),
+            models.CheckConstraint(
+                condition=Q(price_delta__gte=-MAX_PRICE_DELTA, price_delta__lte=MAX_PRICE_DELTA),
+                name="modifier_price_delta_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def restaurant(self) -> Restaurant:
+        return self.group.menu_item.section.restaurant
 
 
 # --- Phone lines ------------------------------------------------------------------------------------------
