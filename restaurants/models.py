@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -612,6 +612,14 @@ class MenuItem(models.Model):
 # --- Modifier groups and modifiers: the choices a dish is ordered with -----------------------------------
 
 
+class ModifierGroupQuerySet(models.QuerySet):
+    def unsatisfiable(self) -> ModifierGroupQuerySet:
+        """Required groups with fewer available ("86"ed ones aside) modifiers than their minimum: their dish
+        cannot be ordered until a choice is back on. Each carries `available_count`. One query."""
+        available = Count("modifiers", filter=Q(modifiers__is_available=True))
+        return self.annotate(available_count=available).filter(available_count__lt=F("min_choices"))
+
+
 class ModifierGroup(models.Model):
     """A choice on a dish ("Size", "Choose your salsa", "Extras"): a diner picks from `min_choices` to
     `max_choices` of its modifiers (a required single choice is 1/1; optional extras up to three are 0/3)."""
@@ -626,6 +634,8 @@ class ModifierGroup(models.Model):
         help_text="At most this many of the group's modifiers on one dish.",
     )  # fmt: skip
     position = models.PositiveSmallIntegerField(default=0, help_text="Smaller is asked first.")
+
+    objects = ModifierGroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["menu_item", "position", "id"]
@@ -644,7 +654,33 @@ class ModifierGroup(models.Model):
 
     def clean(self) -> None:
         if self.min_choices is not None and self.max_choices is not None and self.min_choices > self.max_choices:
-            raise ValidationError({"min_choices": "The minimum cannot be above the maximum."})
+            raise ValidationError(
+                {"min_choices": f"The minimum ({self.min_choices}) cannot be above the maximum ({self.max_choices})."}
+            )
+
+    def unique_error_message(self, model_class, unique_check):
+        if tuple(unique_check) == ("menu_item", "name"):
+            message = f"This dish already has a modifier group named “{self.name}”."
+            return ValidationError(message, code="unique_together")
+        return super().unique_error_message(model_class, unique_check)
+
+    @property
+    def is_required(self) -> bool:
+        return self.min_choices > 0
+
+    def rule_text(self) -> str:
+        """What a diner must pick, as staff read it: "required, choose 1", "optional, up to 3", "required,
+        choose 1 to 2"."""
+        if not self.is_required:
+            return f"optional, up to {self.max_choices}"
+        if self.min_choices == self.max_choices:
+            return f"required, choose {self.min_choices}"
+        return f"required, choose {self.min_choices} to {self.max_choices}"
+
+
+class ModifierQuerySet(models.QuerySet):
+    def available(self) -> ModifierQuerySet:
+        return self.filter(is_available=True)
 
 
 class Modifier(models.Model):
@@ -661,6 +697,8 @@ class Modifier(models.Model):
     is_available = models.BooleanField("available", default=True, help_text='Untick to "86" this choice.')
     position = models.PositiveSmallIntegerField(default=0, help_text="Smaller comes first.")
 
+    objects = ModifierQuerySet.as_manager()
+
     class Meta:
         ordering = ["group", "position", "id"]
         constraints = [
@@ -673,6 +711,30 @@ class Modifier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A choice may make a dish cheaper ("Small"), never free of charge plus change.
+        if self.group_id is None or self.price_delta is None or self.price_delta >= 0:
+            return
+        dish = self.group.menu_item
+        if dish.price + self.price_delta < 0:
+            price, cut = (dish.section.restaurant.format_price(p) for p in (dish.price, self.price_delta))
+            raise ValidationError(
+                {"price_delta": f"{dish.name} costs {price}: a price change of {cut} would make it cost less than nothing."}
+            )
+
+    def price_delta_text(self) -> str:
+        """The price change as the restaurant writes prices, signed: "+€2.00", "-€1.50"; "" for none. Costs the
+        restaurant's queries unless loaded (select_related("group__menu_item__section__restaurant"))."""
+        if not self.price_delta:
+            return ""
+        return ("+" if self.price_delta > 0 else "") + self.restaurant.format_price(self.price_delta)
+
+    def unique_error_message(self, model_class, unique_check):
+        if tuple(unique_check) == ("group", "name"):
+            message = f"This group already has a modifier named “{self.name}”."
+            return ValidationError(message, code="unique_together")
+        return super().unique_error_message(model_class, unique_check)
 
     @cached_property
     def restaurant(self) -> Restaurant:

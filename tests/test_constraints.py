@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 
 from dispatch.models import Call
 from restaurants import hours
-from restaurants.models import MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
+from restaurants.models import MenuItem, MenuSection, Modifier, ModifierGroup, Restaurant, ServicePeriod, SpecialDay
 
 pytestmark = pytest.mark.django_db
 t = dt.time
@@ -47,6 +47,16 @@ def bar(db) -> Restaurant:
 @pytest.fixture
 def section(bar) -> MenuSection:
     return MenuSection.objects.create(restaurant=bar, name="Small plates")
+
+
+@pytest.fixture
+def olives(section) -> MenuItem:
+    return MenuItem.objects.create(section=section, name="Olives", price=Decimal("4.00"))
+
+
+@pytest.fixture
+def size(olives) -> ModifierGroup:
+    return ModifierGroup.objects.create(menu_item=olives, name="Size", min_choices=1, max_choices=1)
 
 
 class TestDatabaseConstraints:
@@ -116,6 +126,66 @@ class TestDatabaseConstraints:
         MenuItem.objects.create(section=section, name="Tap water", price=Decimal("0"))
 
         assert MenuItem.objects.get(name="Tap water").price == Decimal("0.00")
+
+    def test_it_refuses_two_modifier_groups_with_one_name_on_a_dish(self, size):
+        rejected(
+            "modifier_group_unique_name",
+            lambda: ModifierGroup.objects.create(menu_item=size.menu_item, name="Size", max_choices=2),
+        )
+
+    @pytest.mark.parametrize(
+        ("min_choices", "max_choices"), [(2, 1), (0, 0), (1, 0), (0, 21), (21, 21)], ids=lambda v: str(v)
+    )
+    def test_a_modifier_group_asks_for_1_to_20_choices_and_no_more_than_its_maximum(
+        self, olives, min_choices, max_choices
+    ):
+        rejected(
+            "modifier_group_choices_range",
+            lambda: ModifierGroup.objects.create(
+                menu_item=olives, name="Extras", min_choices=min_choices, max_choices=max_choices
+            ),
+        )
+
+    def test_groups_at_the_bounds_are_kept(self, olives):
+        for name, low, high in [("Extras", 0, 20), ("Pick two", 2, 2), ("Everything", 20, 20)]:
+            ModifierGroup.objects.create(menu_item=olives, name=name, min_choices=low, max_choices=high)
+
+        assert [(g.name, g.rule_text()) for g in olives.modifier_groups.order_by("id")] == [
+            ("Extras", "optional, up to 20"), ("Pick two", "required, choose 2"), ("Everything", "required, choose 20"),
+        ]  # fmt: skip
+
+    def test_it_refuses_two_modifiers_with_one_name_in_a_group(self, size):
+        Modifier.objects.create(group=size, name="Large", price_delta=Decimal("2.00"))
+
+        rejected("modifier_unique_name", lambda: Modifier.objects.create(group=size, name="Large"))
+
+    @pytest.mark.parametrize("delta", ["10000.01", "-10000.01", "9999999.99"])
+    def test_it_refuses_a_price_change_beyond_10000(self, size, delta):
+        rejected(
+            "modifier_price_delta_range",
+            lambda: Modifier.objects.create(group=size, name="Gold leaf", price_delta=Decimal(delta)),
+        )
+
+    def test_price_changes_up_to_10000_either_way_and_none_are_kept(self, size):
+        for name, delta in [("Gold leaf", "10000"), ("Small", "-1.50"), ("Regular", "0")]:
+            Modifier.objects.create(group=size, name=name, price_delta=Decimal(delta))
+
+        assert [(m.name, m.price_delta) for m in size.modifiers.order_by("id")] == [
+            ("Gold leaf", Decimal("10000.00")), ("Small", Decimal("-1.50")), ("Regular", Decimal("0.00"))
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize("field", ["pickup_lead_minutes", "last_order_minutes"])
+    def test_it_refuses_pickup_minutes_beyond_four_hours(self, db, field):
+        rejected(
+            "restaurant_pickup_minutes_range", lambda: Restaurant.objects.create(**restaurant_fields(**{field: 241}))
+        )
+
+    @pytest.mark.parametrize("orders", [0, 101])
+    def test_it_refuses_a_kitchen_pace_outside_1_to_100_orders_per_slot(self, db, orders):
+        rejected(
+            "restaurant_orders_per_slot_range",
+            lambda: Restaurant.objects.create(**restaurant_fields(orders_per_slot=orders)),
+        )
 
     def test_it_refuses_two_calls_in_one_room(self, bar):
         call = dict(restaurant=bar, room_name="restaurant-1-abc", dispatch_id="AD_1", participant_identity="diner-1")
@@ -228,3 +298,60 @@ class TestSpecialDayValidation:
         assert (hours.say_periods(periods, bar.language), note) == (
             "19:00 to 02:00 (past midnight)", ""
         )
+
+
+class TestTakeoutValidation:
+    def test_a_new_restaurant_takes_no_orders_until_staff_switch_it_on(self, bar):
+        assert (bar.takes_orders, bar.pickup_lead_minutes, bar.orders_per_slot, bar.last_order_minutes) == (
+            False, 20, 6, 15
+        )  # fmt: skip
+
+    def test_out_of_range_takeout_settings_are_reported_on_their_fields(self, db):
+        restaurant = Restaurant(**restaurant_fields(pickup_lead_minutes=241, orders_per_slot=0, last_order_minutes=241))
+
+        assert errors_of(restaurant) == {
+            "pickup_lead_minutes": ["Ensure this value is less than or equal to 240."],
+            "orders_per_slot": ["Ensure this value is greater than or equal to 1."],
+            "last_order_minutes": ["Ensure this value is less than or equal to 240."],
+        }
+
+    def test_a_minimum_above_the_maximum_is_reported_on_the_minimum(self, olives):
+        errors = errors_of(ModifierGroup(menu_item=olives, name="Extras", min_choices=3, max_choices=2))
+
+        assert errors == {"min_choices": ["The minimum (3) cannot be above the maximum (2)."]}
+
+    def test_a_group_asking_for_no_choice_at_all_is_refused(self, olives):
+        errors = errors_of(ModifierGroup(menu_item=olives, name="Extras", min_choices=0, max_choices=0))
+
+        assert errors == {"max_choices": ["Ensure this value is greater than or equal to 1."]}
+
+    def test_a_second_group_of_the_same_name_is_named_in_the_message(self, size):
+        errors = errors_of(ModifierGroup(menu_item=size.menu_item, name="Size", min_choices=0, max_choices=1))
+
+        assert errors == {"__all__": ["This dish already has a modifier group named “Size”."]}
+
+    def test_the_same_group_name_on_another_dish_is_fine(self, size, section):
+        bread = MenuItem.objects.create(section=section, name="Bread", price=Decimal("3.00"))
+
+        ModifierGroup(menu_item=bread, name="Size", min_choices=1, max_choices=1).full_clean()
+
+    def test_a_second_modifier_of_the_same_name_is_named_in_the_message(self, size):
+        Modifier.objects.create(group=size, name="Large", price_delta=Decimal("2.00"))
+
+        errors = errors_of(Modifier(group=size, name="Large", price_delta=Decimal("3.00")))
+        assert errors == {"__all__": ["This group already has a modifier named “Large”."]}
+
+    def test_a_price_cut_below_the_dishes_price_is_refused(self, size):
+        errors = errors_of(Modifier(group=size, name="Tiny", price_delta=Decimal("-4.01")))
+
+        assert errors == {
+            "price_delta": ["Olives costs £4.00: a price change of -£4.01 would make it cost less than nothing."]
+        }
+
+    def test_a_price_cut_to_zero_is_accepted(self, size):
+        Modifier(group=size, name="Taster", price_delta=Decimal("-4.00")).full_clean()
+
+    def test_a_price_change_beyond_10000_is_reported_on_the_field(self, size):
+        errors = errors_of(Modifier(group=size, name="Gold leaf", price_delta=Decimal("10000.01")))
+
+        assert errors == {"price_delta": ["Ensure this value is less than or equal to 10000."]}
