@@ -1,22 +1,33 @@
 """Admin for restaurant staff: a restaurant with its hours and menu sections on one page; dishes in a list
-where availability is one click ("86" a dish). Every admin here is scoped to the staff member's restaurants
-(`RestaurantScopedAdmin`); only superusers create restaurants and pick their staff."""
+where availability is one click ("86" a dish). A dish's page holds its modifier groups ("Size", "Extras"); each
+group's own page, linked from the row, holds its modifiers (Django cannot nest inlines), and the modifier list
+86s them in one click as the dish list does dishes. Every admin here is scoped to the staff member's
+restaurants (`RestaurantScopedAdmin`); only superusers create restaurants and pick their staff."""
 
 from collections.abc import Iterable
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import ngettext
 
 from . import hours
 from .admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
-from .models import Allergen, DietaryTag, MenuItem, MenuSection, Restaurant, ServicePeriod, SpecialDay
+from .models import (
+    Allergen,
+    DietaryTag,
+    MenuItem,
+    MenuSection,
+    Modifier,
+    ModifierGroup,
+    Restaurant,
+    ServicePeriod,
+    SpecialDay,
+)
 
 
 class ServicePeriodFormSet(forms.BaseInlineFormSet):
@@ -84,6 +95,7 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         ("Voice agent", {"fields": [
             "language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions", "max_concurrent_calls",
         ]}),
+        ("Takeout orders", {"fields": ["takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes"]}),
         ("Questions the agent could not answer", {"fields": ["open_questions"]}),
     ]  # fmt: skip
     filter_horizontal = ["staff"]
@@ -139,19 +151,193 @@ class MenuSectionAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     inlines = [MenuItemInline]
 
 
+class AvailabilityAdmin:
+    """ModelAdmin mixin for rows that can be "86"ed (an `is_available` field): the list's *Available* column
+    with its one-click button, the view the button posts to (URL name `<app>_<model>_availability`), and the
+    bulk actions. `noun`/`nouns` name the rows in messages and actions."""
+
+    noun, nouns = "dish", "dishes"
+    actions = ["mark_available", "mark_unavailable"]
+
+    def row_name(self, obj) -> str:
+        """How the button's label and the messages name a row."""
+        return obj.name
+
+    @admin.display(description="Available", ordering="is_available")
+    def availability(self, obj) -> str:
+        """The row's state and a button that flips it: one click "86"s it or brings it back.
+
+        The button submits the list's own form (the rows sit inside it, and forms cannot nest) to
+        `availability_view`, with the state it asks for, so a double click or a stale page cannot flip it back.
+        """
+        name = self.row_name(obj)
+        if obj.is_available:
+            state, label, aria = "Yes", "86 it", f"Mark {name} unavailable"
+        else:
+            state, label, aria = "No (86)", "Back on", f"Mark {name} available again"
+        url = reverse(f"admin:{self._availability_url_name}", args=[obj.pk])
+        wanted = not obj.is_available
+        button = one_click_button(url=url, field="is_available", wanted=wanted, label=label, aria_label=aria)
+        return format_html("{} {}", state, button)
+
+    @property
+    def _availability_url_name(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_availability"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.availability_view)
+        return [path("<int:pk>/availability/", view, name=self._availability_url_name), *super().get_urls()]
+
+    def availability_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST is_available=1|0: sets the row's availability, then back to the list the staff member was on."""
+        changed = []
+
+        def apply(request, rows, available: bool) -> str:
+            changed.extend(self.set_availability(request, rows, available))
+            status = "available again" if available else 'marked unavailable ("86")'
+            return f"{self.row_name(rows[0])} is {status}."
+
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        response = one_click_view(self, request, pk, field="is_available", apply=apply, changelist=changelist)
+        self.availability_changed(request, changed)
+        return response
+
+    def set_availability(self, request: HttpRequest, rows: Iterable, available: bool) -> list:
+        """Makes the rows available or not; returns those that changed.
+
+        Each row whose availability differs is saved (that field alone) and gets an admin log entry like an
+        edit of the field on its change page.
+        """
+        changed = [row for row in rows if row.is_available != available]
+        label = capfirst(self.opts.get_field("is_available").verbose_name)
+        for row in changed:
+            row.is_available = available
+            row.save(update_fields=["is_available"])
+            self.log_change(request, row, [{"changed": {"fields": [label]}}])
+        return changed
+
+    def availability_changed(self, request: HttpRequest, changed: list) -> None:
+        """Called after a button or a bulk action changed these rows' availability (and said so)."""
+
+    def get_action(self, action):
+        found = super().get_action(action)
+        if found and found[1] in ("mark_available", "mark_unavailable"):
+            func, name, description = found
+            return func, name, description.replace("{nouns}", self.nouns)
+        return found
+
+    @admin.action(description="Mark selected {nouns} available")
+    def mark_available(self, request, queryset) -> None:
+        changed = self.set_availability(request, queryset, True)
+        self.message_user(request, f"{self._count(len(changed))} available again.")
+        self.availability_changed(request, changed)
+
+    @admin.action(description='Mark selected {nouns} unavailable ("86")')
+    def mark_unavailable(self, request, queryset) -> None:
+        changed = self.set_availability(request, queryset, False)
+        self.message_user(request, f"{self._count(len(changed))} marked unavailable.")
+        self.availability_changed(request, changed)
+
+    def _count(self, n: int) -> str:
+        return f"1 {self.noun} is" if n == 1 else f"{n} {self.nouns} are"
+
+
+class PartOfADish:
+    """ModelAdmin and inline mixin for a dish's modifier groups and modifiers: they are part of the dish, so
+    whoever may view dishes may view them and whoever may change dishes may add, change and delete them (the
+    "Restaurant staff" group's dish permissions), besides any permission of their own."""
+
+    def _may(self, request, action: str) -> bool:
+        return request.user.has_perm(f"restaurants.{action}_menuitem")
+
+    def has_view_permission(self, request, *args, **kwargs) -> bool:
+        may_see_dishes = self._may(request, "view") or self._may(request, "change")
+        return super().has_view_permission(request, *args, **kwargs) or may_see_dishes
+
+    def has_add_permission(self, request, *args, **kwargs) -> bool:
+        return super().has_add_permission(request, *args, **kwargs) or self._may(request, "change")
+
+    def has_change_permission(self, request, *args, **kwargs) -> bool:
+        return super().has_change_permission(request, *args, **kwargs) or self._may(request, "change")
+
+    def has_delete_permission(self, request, *args, **kwargs) -> bool:
+        return super().has_delete_permission(request, *args, **kwargs) or self._may(request, "change")
+
+
+class WarnsUnorderable:
+    """ModelAdmin mixin: after a page saves, a warning for each required modifier group of what it saved
+    (`groups_of(obj)`) that diners can no longer fill, so its dish cannot be ordered."""
+
+    def groups_of(self, obj):
+        raise NotImplementedError
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        warn_if_unorderable(self, request, self.groups_of(obj))
+        return response
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        warn_if_unorderable(self, request, self.groups_of(obj))
+        return response
+
+
+def warn_if_unorderable(model_admin: admin.ModelAdmin, request: HttpRequest, groups) -> None:
+    """Warns about each required group among `groups` (a ModifierGroup queryset) that has fewer available
+    modifiers than it needs: diners cannot order its dish until one is added or back on. One query."""
+    for group in groups.unsatisfiable().select_related("menu_item"):
+        dish, n, needed = group.menu_item.name, group.available_count, group.min_choices
+        available = "none is available" if n == 0 else f"only {n} {'is' if n == 1 else 'are'} available"
+        model_admin.message_user(
+            request,
+            f"Diners cannot order {dish} now: “{group.name}” needs {needed} {'choice' if needed == 1 else 'choices'} "
+            f"and {available}. Add a modifier to the group or put one back on.",
+            messages.WARNING,
+        )
+
+
+def modifiers_text(group: ModifierGroup) -> str:
+    """The group's modifiers on one line, with their price changes and 86s: "Small -$1.50, Regular, Large +$2.00
+    (86)"."""
+    if group.pk is None:  # the blank row of an inline
+        return "-"
+    said = []
+    for modifier in group.modifiers.all():
+        delta = modifier.price_delta_text()
+        said.append(modifier.name + (f" {delta}" if delta else "") + ("" if modifier.is_available else " (86)"))
+    return ", ".join(said) or "none yet"
+
+
+class ModifierGroupInline(PartOfADish, RestaurantScopedAdmin, admin.TabularInline):
+    model = ModifierGroup
+    restaurant_path = "menu_item__section__restaurant"
+    fields = ["name", "min_choices", "max_choices", "position", "modifiers"]
+    readonly_fields = ["modifiers"]
+    extra = 0
+    show_change_link = True  # the group's page holds its modifiers
+
+    def get_queryset(self, request):
+        groups = super().get_queryset(request).select_related("menu_item__section__restaurant")
+        return groups.prefetch_related("modifiers")
+
+    @admin.display(description="Modifiers (open the group to edit them)")
+    def modifiers(self, group: ModifierGroup) -> str:
+        return modifiers_text(group)
+
+
 @admin.register(MenuItem)
-class MenuItemAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+class MenuItemAdmin(AvailabilityAdmin, WarnsUnorderable, RestaurantScopedAdmin, admin.ModelAdmin):
     restaurant_path = "section__restaurant"
     list_display = ["name", "section_name", "restaurant_name", "price_text", "availability", "allergens_confirmed"]
     list_filter = ["section__restaurant", "section", "is_available", "dietary_tags", "allergens_confirmed"]
     list_select_related = ["section__restaurant"]
     search_fields = ["name", "description", "section__name", "section__restaurant__name"]
     filter_horizontal = ["dietary_tags", "allergens"]
-    actions = ["mark_available", "mark_unavailable"]
     fields = [
         "section", "name", "description", "price", "is_available", "position",
         "dietary_tags", "allergens", "allergens_confirmed",
     ]  # fmt: skip
+    inlines = [ModifierGroupInline]
 
     @admin.display(description="Section", ordering="section__name")
     def section_name(self, obj: MenuItem) -> str:
@@ -165,59 +351,92 @@ class MenuItemAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     def price_text(self, obj: MenuItem) -> str:
         return obj.section.restaurant.format_price(obj.price)
 
-    @admin.display(description="Available", ordering="is_available")
-    def availability(self, obj: MenuItem) -> str:
-        """The dish's state and a button that flips it: one click "86"s a dish or brings it back.
+    def groups_of(self, obj: MenuItem):
+        return ModifierGroup.objects.filter(menu_item=obj)
 
-        The button submits the list's own form (the rows sit inside it, and forms cannot nest) to
-        `availability_view`, with the state it asks for, so a double click or a stale page cannot flip it back.
-        """
-        if obj.is_available:
-            state, label, aria = "Yes", "86 it", f"Mark {obj.name} unavailable"
-        else:
-            state, label, aria = "No (86)", "Back on", f"Mark {obj.name} available again"
-        url = reverse("admin:restaurants_menuitem_availability", args=[obj.pk])
-        button = one_click_button(url=url, field="is_available", wanted=not obj.is_available, label=label, aria_label=aria)
-        return format_html("{} {}", state, button)
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.availability_view)
-        return [path("<int:pk>/availability/", view, name="restaurants_menuitem_availability"), *super().get_urls()]
+class ModifierInline(PartOfADish, RestaurantScopedAdmin, admin.TabularInline):
+    model = Modifier
+    restaurant_path = "group__menu_item__section__restaurant"
+    fields = ["name", "price_delta", "is_available", "position"]
+    extra = 0
 
-    def availability_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """POST is_available=1|0: sets the dish's availability, then back to the list the staff member was on."""
 
-        def apply(request, items, available: bool) -> str:
-            self.set_availability(request, items, available)
-            status = "available again" if available else 'marked unavailable ("86")'
-            return f"{items[0].name} is {status}."
+@admin.register(ModifierGroup)
+class ModifierGroupAdmin(WarnsUnorderable, PartOfADish, RestaurantScopedAdmin, admin.ModelAdmin):
+    """A dish's modifier group with its modifiers: opened from the group's row on the dish's page."""
 
-        changelist = reverse("admin:restaurants_menuitem_changelist")
-        return one_click_view(self, request, pk, field="is_available", apply=apply, changelist=changelist)
+    restaurant_path = "menu_item__section__restaurant"
+    list_display = ["name", "dish_name", "restaurant_name", "rule", "modifiers"]
+    list_filter = ["menu_item__section__restaurant"]
+    search_fields = ["name", "menu_item__name"]
+    fields = ["menu_item", "name", "min_choices", "max_choices", "position"]
+    inlines = [ModifierInline]
 
-    def set_availability(self, request: HttpRequest, items: Iterable[MenuItem], available: bool) -> int:
-        """Makes the dishes available or not; returns how many changed.
+    def get_queryset(self, request):
+        # Also the group choices on a modifier's page, whose labels name the dish.
+        groups = super().get_queryset(request).select_related("menu_item__section__restaurant")
+        return groups.prefetch_related("modifiers")
 
-        Each dish whose availability differs is saved (that field alone) and gets an admin log entry like an
-        edit of the field on its change page.
-        """
-        changed = [item for item in items if item.is_available != available]
-        label = capfirst(MenuItem._meta.get_field("is_available").verbose_name)
-        for item in changed:
-            item.is_available = available
-            item.save(update_fields=["is_available"])
-            self.log_change(request, item, [{"changed": {"fields": [label]}}])
-        return len(changed)
+    @admin.display(description="Dish", ordering="menu_item__name")
+    def dish_name(self, obj: ModifierGroup) -> str:
+        return obj.menu_item.name
 
-    @admin.action(description="Mark selected dishes available")
-    def mark_available(self, request, queryset) -> None:
-        n = self.set_availability(request, queryset, True)
-        self.message_user(request, ngettext("%d dish is available again.", "%d dishes are available again.", n) % n)
+    @admin.display(description="Restaurant", ordering="menu_item__section__restaurant__name")
+    def restaurant_name(self, obj: ModifierGroup) -> str:
+        return obj.menu_item.section.restaurant.name
 
-    @admin.action(description='Mark selected dishes unavailable ("86")')
-    def mark_unavailable(self, request, queryset) -> None:
-        n = self.set_availability(request, queryset, False)
-        self.message_user(request, ngettext("%d dish is marked unavailable.", "%d dishes are marked unavailable.", n) % n)
+    @admin.display(description="Diners")
+    def rule(self, obj: ModifierGroup) -> str:
+        return obj.rule_text()
+
+    @admin.display(description="Modifiers")
+    def modifiers(self, obj: ModifierGroup) -> str:
+        return modifiers_text(obj)
+
+    def groups_of(self, obj: ModifierGroup):
+        return ModifierGroup.objects.filter(pk=obj.pk)
+
+
+@admin.register(Modifier)
+class ModifierAdmin(AvailabilityAdmin, WarnsUnorderable, PartOfADish, RestaurantScopedAdmin, admin.ModelAdmin):
+    """Every modifier of the staff member's dishes, where one click "86"s one (or, searched by name and selected,
+    the same choice on every dish)."""
+
+    noun, nouns = "modifier", "modifiers"
+    restaurant_path = "group__menu_item__section__restaurant"
+    list_display = ["name", "group_name", "dish_name", "restaurant_name", "price_change", "availability"]
+    list_filter = ["group__menu_item__section__restaurant", "is_available"]
+    search_fields = ["name", "group__name", "group__menu_item__name"]
+    fields = ["group", "name", "price_delta", "is_available", "position"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group__menu_item__section__restaurant")
+
+    def row_name(self, obj: Modifier) -> str:
+        return f"{obj.group.menu_item.name}: {obj.name}"
+
+    @admin.display(description="Group", ordering="group__name")
+    def group_name(self, obj: Modifier) -> str:
+        return obj.group.name
+
+    @admin.display(description="Dish", ordering="group__menu_item__name")
+    def dish_name(self, obj: Modifier) -> str:
+        return obj.group.menu_item.name
+
+    @admin.display(description="Restaurant", ordering="group__menu_item__section__restaurant__name")
+    def restaurant_name(self, obj: Modifier) -> str:
+        return obj.restaurant.name
+
+    @admin.display(description="Price change", ordering="price_delta")
+    def price_change(self, obj: Modifier) -> str:
+        return obj.price_delta_text() or "-"
+
+    def availability_changed(self, request: HttpRequest, changed: list[Modifier]) -> None:
+        warn_if_unorderable(self, request, ModifierGroup.objects.filter(pk__in={m.group_id for m in changed}))
+
+    def groups_of(self, obj: Modifier):
+        return ModifierGroup.objects.filter(pk=obj.group_id)
 
 
 @admin.register(Allergen, DietaryTag)

@@ -3,7 +3,8 @@ meanwhile; bulk actions leave admin log entries.
 
 The staff member here is a real login with staff status, in the "Restaurant staff" group (no permission of
 its own) and staff of Trattoria Alfa. Osteria Beta belongs to someone else; everything of Beta's is named
-with "Beta", so a page that shows none of Beta's data has no "Beta" on it.
+with "Beta", so a page that shows none of Beta's data has no "Beta" on it. Each Diavola has a required "Size"
+(Small, Regular, Large) and optional "Extras" (Olives, Anchovies).
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from django.urls import reverse
 
 from dispatch.models import Call, UnansweredQuestion
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
-from restaurants.models import Allergen, DietaryTag, MenuItem, PhoneLine, Restaurant, ServicePeriod
+from restaurants.models import (
+    Allergen,
+    DietaryTag,
+    MenuItem,
+    Modifier,
+    ModifierGroup,
+    PhoneLine,
+    Restaurant,
+    ServicePeriod,
+)
 from tests.conftest import make_restaurant
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +49,22 @@ def staff_member(username: str, *restaurants: Restaurant) -> User:
     return user
 
 
+def add_choices(restaurant: Restaurant, prefix: str = "") -> None:
+    """Diavola's modifier groups: a required Size and optional Extras, each modifier's name after `prefix`."""
+    diavola = restaurant.menu_items().get(name__endswith="Diavola")
+    size = ModifierGroup.objects.create(menu_item=diavola, name="Size", min_choices=1, max_choices=1)
+    extras = ModifierGroup.objects.create(menu_item=diavola, name="Extras", max_choices=2, position=1)
+    for group, name, delta in [
+        (size, "Small", "-1.50"), (size, "Regular", "0"), (size, "Large", "3.00"),
+        (extras, "Olives", "1.00"), (extras, "Anchovies", "1.50"),
+    ]:  # fmt: skip
+        Modifier.objects.create(group=group, name=f"{prefix}{name}", price_delta=Decimal(delta))
+
+
 @pytest.fixture
 def alfa(db) -> Restaurant:
     restaurant = make_restaurant(name="Trattoria Alfa", slug="alfa")
+    add_choices(restaurant)
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
     PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
@@ -54,6 +77,7 @@ def beta(db) -> Restaurant:
     for item in restaurant.menu_items():
         item.name = f"Beta {item.name}"
         item.save()
+    add_choices(restaurant, prefix="Beta ")
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
     PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
@@ -76,6 +100,10 @@ ADMINS = {
     "call": ("dispatch", lambda r: r.calls.get()),
     "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
     "phoneline": ("restaurants", lambda r: r.phone_lines.get()),
+    "modifiergroup": ("restaurants", lambda r: ModifierGroup.objects.get(menu_item__section__restaurant=r, name="Size")),
+    "modifier": (
+        "restaurants", lambda r: Modifier.objects.get(group__menu_item__section__restaurant=r, name__endswith="Large")
+    ),
 }
 
 
@@ -214,8 +242,12 @@ class TestAnotherRestaurantsObjects:
 
 class TestOwnRestaurantsObjects:
     @pytest.mark.parametrize(
-        "model, field", [("restaurant", "description"), ("menusection", "name"), ("menuitem", "description")]
-    )
+        "model, field",
+        [
+            ("restaurant", "description"), ("menusection", "name"), ("menuitem", "description"),
+            ("modifiergroup", "name"), ("modifier", "name"),
+        ],
+    )  # fmt: skip
     def test_staff_change_ours(self, staff, alfa, model, field):
         ours = one_of(model, alfa)
         page = open_form(staff, url(model, "change", ours.pk), f"{model}_form")
@@ -226,7 +258,7 @@ class TestOwnRestaurantsObjects:
         ours.refresh_from_db()
         assert getattr(ours, field) == "Changed by staff"
 
-    @pytest.mark.parametrize("model", ["menusection", "menuitem"])
+    @pytest.mark.parametrize("model", ["menusection", "menuitem", "modifiergroup", "modifier"])
     def test_staff_delete_ours(self, staff, alfa, model):
         ours = one_of(model, alfa)
         assert staff.get(url(model, "delete", ours.pk)).status_code == 200
@@ -251,21 +283,22 @@ class TestOwnRestaurantsObjects:
         assert Call.objects.get(pk=call.pk).room_name == "restaurant-alfa-room"
 
 
+@pytest.mark.parametrize("model", ["menuitem", "modifier"])
 class TestTheOneClick86:
-    def press(self, client, item_pk: int):
-        return client.post(reverse("admin:restaurants_menuitem_availability", args=[item_pk]), {"is_available": "0"})
+    def press(self, client, model: str, pk: int):
+        return client.post(reverse(f"admin:restaurants_{model}_availability", args=[pk]), {"is_available": "0"})
 
-    def test_staff_86_our_dish(self, staff, alfa):
-        diavola = one_of("menuitem", alfa)
+    def test_staff_86_ours(self, staff, alfa, model):
+        ours = one_of(model, alfa)
 
-        assert self.press(staff, diavola.pk).status_code == 302
-        assert MenuItem.objects.get(pk=diavola.pk).is_available is False
+        assert self.press(staff, model, ours.pk).status_code == 302
+        assert type(ours).objects.get(pk=ours.pk).is_available is False
 
-    def test_their_dish_answers_like_a_missing_one(self, staff, beta):
-        diavola = one_of("menuitem", beta)
+    def test_theirs_answers_like_a_missing_one(self, staff, beta, model):
+        theirs = one_of(model, beta)
 
-        assert self.press(staff, diavola.pk).status_code == self.press(staff, MISSING).status_code == 404
-        assert MenuItem.objects.get(pk=diavola.pk).is_available is True
+        assert self.press(staff, model, theirs.pk).status_code == self.press(staff, model, MISSING).status_code == 404
+        assert type(theirs).objects.get(pk=theirs.pk).is_available is True
 
 
 class TestFiltersSearchAndChoices:
@@ -292,13 +325,15 @@ class TestFiltersSearchAndChoices:
         assert [i.name for i in listed(staff, "menuitem", q="Margherita")] == ["Margherita"]
         assert listed(staff, "restaurant", q="Osteria") == []
 
-    def test_autocomplete_offers_only_ours(self, staff):
+    def test_autocomplete_offers_only_ours(self, staff, alfa):
         def labels(model_name, field_name):
             params = {"app_label": "restaurants", "model_name": model_name, "field_name": field_name, "term": ""}
             return [r["text"] for r in staff.get(reverse("admin:autocomplete"), params).json()["results"]]
 
         assert labels("menusection", "restaurant") == ["Trattoria Alfa"]
         assert labels("menuitem", "section") == ["Trattoria Alfa: Antipasti", "Trattoria Alfa: Pizze"]
+        assert labels("modifiergroup", "menu_item") == [i.name for i in alfa.menu_items()]
+        assert labels("modifier", "group") == ["Diavola: Size", "Diavola: Extras"]
 
     def test_add_pages_offer_only_our_restaurant_and_sections(self, staff):
         section_page = open_form(staff, url("menusection", "add"), "menusection_form")
@@ -306,6 +341,65 @@ class TestFiltersSearchAndChoices:
 
         assert section_page.options["restaurant"] == ["---------", "Trattoria Alfa"]
         assert dish_page.options["section"] == ["---------", "Trattoria Alfa: Antipasti", "Trattoria Alfa: Pizze"]
+
+    def test_modifier_pages_offer_only_our_dishes_and_groups(self, staff, alfa):
+        group_page = open_form(staff, url("modifiergroup", "add"), "modifiergroup_form")
+        modifier_page = open_form(staff, url("modifier", "add"), "modifier_form")
+
+        assert group_page.options["menu_item"] == ["---------", *(i.name for i in alfa.menu_items())]
+        assert modifier_page.options["group"] == ["---------", "Diavola: Size", "Diavola: Extras"]
+
+    def test_a_group_cannot_be_moved_or_added_onto_their_dish(self, staff, alfa, beta):
+        size, their_diavola = one_of("modifiergroup", alfa), one_of("menuitem", beta)
+        page = open_form(staff, url("modifiergroup", "change", size.pk), "modifiergroup_form")
+
+        moved = staff.post(url("modifiergroup", "change", size.pk), page.data | {"menu_item": str(their_diavola.pk)})
+        added = staff.post(
+            url("modifiergroup", "add"),
+            {"menu_item": their_diavola.pk, "name": "Intrusa", "min_choices": 0, "max_choices": 1, "position": 0,
+             "modifiers-TOTAL_FORMS": 0, "modifiers-INITIAL_FORMS": 0},
+        )  # fmt: skip
+
+        for response in (moved, added):
+            assert response.status_code == 200
+            assert response.context["adminform"].form.errors["menu_item"] == [
+                "Select a valid choice. That choice is not one of the available choices."
+            ]
+        assert ModifierGroup.objects.get(pk=size.pk).menu_item.restaurant == alfa
+        assert not ModifierGroup.objects.filter(name="Intrusa").exists()
+
+    def test_a_modifier_cannot_be_moved_or_added_into_their_group(self, staff, alfa, beta):
+        large, their_size = one_of("modifier", alfa), one_of("modifiergroup", beta)
+        page = open_form(staff, url("modifier", "change", large.pk), "modifier_form")
+
+        moved = staff.post(url("modifier", "change", large.pk), page.data | {"group": str(their_size.pk)})
+        added = staff.post(
+            url("modifier", "add"), {"group": their_size.pk, "name": "Intruso", "price_delta": "0", "position": 0}
+        )
+
+        for response in (moved, added):
+            assert response.status_code == 200
+            assert response.context["adminform"].form.errors["group"] == [
+                "Select a valid choice. That choice is not one of the available choices."
+            ]
+        assert Modifier.objects.get(pk=large.pk).group.menu_item.restaurant == alfa
+        assert not Modifier.objects.filter(name="Intruso").exists()
+
+    def test_a_row_of_our_page_naming_one_of_theirs_changes_nothing(self, staff, alfa, beta):
+        # Django's formsets skip a row whose id is not among the page's own rows.
+        for model, parent, theirs, prefix in [
+            ("menuitem", one_of("menuitem", alfa), one_of("modifiergroup", beta), "modifier_groups"),
+            ("modifiergroup", one_of("modifiergroup", alfa), one_of("modifier", beta), "modifiers"),
+        ]:
+            page = open_form(staff, url(model, "change", parent.pk), f"{model}_form")
+            assert f"{prefix}-0-id" in page.data, model
+            before = [str(row) for row in type(theirs).objects.order_by("pk")]
+
+            staff.post(
+                url(model, "change", parent.pk), page.data | {f"{prefix}-0-id": str(theirs.pk), f"{prefix}-0-name": "Taken"}
+            )
+
+            assert [str(row) for row in type(theirs).objects.order_by("pk")] == before, model
 
     def test_a_dish_cannot_be_moved_or_added_into_their_section(self, staff, alfa, beta):
         diavola, their_pizze = one_of("menuitem", alfa), beta.menu_sections.get(name="Pizze")
@@ -547,6 +641,23 @@ class TestBulkActions:
             ("Diavola", "Changed Available.", "alfa-staff"),
             ("Margherita", "Changed Available.", "alfa-staff"),
         ]
+
+    def test_bulk_86_of_modifiers_leaves_theirs(self, staff, alfa, beta):
+        ours, theirs = one_of("modifier", alfa), one_of("modifier", beta)
+
+        response = staff.post(
+            url("modifier", "changelist"),
+            {"action": "mark_unavailable", "_selected_action": [ours.pk, theirs.pk]},
+            follow=True,
+        )
+
+        assert [str(m) for m in response.context["messages"]] == ["1 modifier is marked unavailable."]
+        assert Modifier.objects.get(pk=ours.pk).is_available is False
+        assert Modifier.objects.get(pk=theirs.pk).is_available is True
+        entry = LogEntry.objects.get(action_flag=CHANGE)
+        assert (entry.object_repr, entry.get_change_message(), entry.user.username) == (
+            "Large", "Changed Available.", "alfa-staff"
+        )  # fmt: skip
 
     def test_bulk_delete_logs_each_dish_and_leaves_theirs(self, staff, alfa, beta):
         ours = [alfa.menu_items().get(name=n) for n in ("Margherita", "Diavola")]
