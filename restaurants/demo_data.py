@@ -6,10 +6,30 @@ relative to today ("in_days") or on the next occurrence of a date ("on": "MM-DD"
 the restaurant's currency. `sold_out` names dishes that are "86"ed; `allergens_unconfirmed` names dishes
 whose allergen list the kitchen has not checked yet (all others are confirmed). Phone numbers are in ranges
 set aside for fiction (Ofcom's 020 7946 0xxx, the US 555-01xx, Australia's 02 5550 xxxx...).
+
+Three restaurants take takeout orders (`takeout`: the kitchen's pace; the others take none). Their `choices`
+give dishes modifier groups, in the order the agent asks them, each (name, min choices, max choices,
+[(modifier, price change)]); `choices_sold_out` names modifiers that are "86"ed on every dish that has them.
+Extras add no allergen the dish does not already list (modifiers carry no allergens of their own).
 """
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 EVERY_DAY = (MON, TUE, WED, THU, FRI, SAT, SUN)
+
+# Modifier groups shared by several dishes: required single choices (1/1), optional extras with a maximum below
+# the number of options (0/3 of 4), and sizes whose small one costs less than the dish.
+SALSA = ("Choose your salsa", 1, 1, [("Salsa roja", "0"), ("Salsa verde", "0"), ("Habanero", "0")])
+TACO_EXTRAS = ("Extras", 0, 3, [
+    ("Guacamole", "1.50"), ("Pickled jalapeños", "0.50"), ("Grilled onions", "0.50"), ("Grilled pineapple", "0.75"),
+])  # fmt: skip
+BURRITO_EXTRAS = ("Extras", 0, 3, [
+    ("Guacamole", "2.00"), ("Sour cream", "0.75"), ("Extra cheese", "1.00"), ("Pickled jalapeños", "0.50"),
+])  # fmt: skip
+DRINK_SIZE = ("Size", 1, 1, [("Small", "-1.50"), ("Regular", "0"), ("Large", "1.25")])
+ROAST_EXTRAS = ("Extras", 0, 2, [
+    ("Extra Yorkshire pudding", "1.50"), ("Extra roast potatoes", "2.50"), ("Extra gravy", "1.00"),
+])  # fmt: skip
+SPICE = ("Spice level", 1, 1, [("Mild", "0"), ("Medium", "0"), ("Hot", "0")])
 
 RESTAURANTS = [
     {
@@ -91,6 +111,22 @@ RESTAURANTS = [
         ],
         "sold_out": ["Pan-roasted hake"],
         "allergens_unconfirmed": ["Soup of the day"],
+        "takeout": {"pickup_lead_minutes": 25, "orders_per_slot": 4, "last_order_minutes": 30},
+        "choices": {
+            "Beer-battered haddock and chips": [
+                ("Portion", 1, 1, [("Regular", "0"), ("Small", "-4.00")]),
+                ("Extras", 0, 2, [("Curry sauce", "1.50"), ("Extra tartare sauce", "0.80"), ("Lemon wedge", "0")]),
+            ],
+            "28-day aged sirloin": [
+                ("How would you like it cooked?", 1, 1, [
+                    ("Rare", "0"), ("Medium rare", "0"), ("Medium", "0"), ("Well done", "0"),
+                ]),
+            ],  # fmt: skip
+            "Roast rump of beef": [ROAST_EXTRAS],
+            "Roast chicken": [ROAST_EXTRAS],
+            "Chips": [("Size", 1, 1, [("Regular", "0"), ("Large", "1.50")])],
+        },
+        "choices_sold_out": ["Extra Yorkshire pudding"],
     },
     {
         "slug": "zum-goldenen-hirsch",
@@ -353,6 +389,19 @@ RESTAURANTS = [
         ],
         "sold_out": ["Birria"],
         "allergens_unconfirmed": ["Chile relleno"],
+        "takeout": {"pickup_lead_minutes": 15, "orders_per_slot": 8, "last_order_minutes": 15},
+        "choices": {
+            "Al pastor": [SALSA, TACO_EXTRAS],
+            "Carne asada": [SALSA, TACO_EXTRAS],
+            "Pescado": [SALSA, TACO_EXTRAS],
+            "Camarón": [SALSA, TACO_EXTRAS],
+            "Hongos": [SALSA, TACO_EXTRAS],
+            "Carnitas burrito": [SALSA, BURRITO_EXTRAS],
+            "Veggie burrito": [SALSA, BURRITO_EXTRAS],
+            "Horchata": [DRINK_SIZE],
+            "Agua de jamaica": [DRINK_SIZE],
+        },
+        "choices_sold_out": ["Salsa verde"],
     },
     {
         "slug": "harbour-dumpling-house",
@@ -421,6 +470,15 @@ RESTAURANTS = [
         ],
         "sold_out": ["Salt and pepper squid"],
         "allergens_unconfirmed": ["Steamed barramundi"],
+        "takeout": {"pickup_lead_minutes": 20, "orders_per_slot": 6, "last_order_minutes": 15},
+        "choices": {
+            "Dan dan noodles": [
+                SPICE, ("Extras", 0, 2, [("Extra pork", "4.00"), ("Extra peanuts", "1.00"), ("Bok choy", "3.00")]),
+            ],
+            "Egg fried rice": [("Size", 1, 1, [("Small", "-4.00"), ("Regular", "0"), ("Large", "5.00")])],
+            "Mapo tofu": [SPICE, ("Rice", 0, 1, [("Steamed rice", "3.00")])],
+        },
+        "choices_sold_out": ["Extra pork"],
     },
 ]
 

@@ -1,8 +1,10 @@
-"""manage.py load_demo: six varied demo restaurants, and running it again converges on the same data."""
+"""manage.py load_demo: six varied demo restaurants, three of which take orders with choices on their dishes,
+and running it again converges on the same data."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -13,7 +15,7 @@ from django.test import TestCase
 
 from dispatch.models import Call
 from restaurants import demo_data
-from restaurants.models import MenuItem, Restaurant, ServicePeriod, SpecialDay
+from restaurants.models import MenuItem, Modifier, ModifierGroup, Restaurant, ServicePeriod, SpecialDay
 from tests.conftest import MONDAY_NIGHT_UTC, NEW_YEAR_UTC, make_restaurant, pinned
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,7 @@ def snapshot() -> list:
     rows = []
     for r in Restaurant.objects.order_by("slug"):
         rows.append((r.slug, r.name, r.cuisine, r.city, r.country, r.phone, r.time_zone, r.language, r.currency))
+        rows.append((r.takes_orders, r.pickup_lead_minutes, r.orders_per_slot, r.last_order_minutes))
         rows.append(sorted((p.weekday, p.opens, p.closes, p.label) for p in r.service_periods.all()))
         rows.append(sorted((d.date, d.is_closed, d.opens, d.closes, d.note) for d in r.special_days.all()))
         for item in r.menu():
@@ -38,6 +41,9 @@ def snapshot() -> list:
                 item.is_available, item.allergens_confirmed,
                 sorted(t.code for t in item.dietary_tags.all()), sorted(a.code for a in item.allergens.all()),
             ))  # fmt: skip
+            for group in item.modifier_groups.all():
+                rows.append((group.position, group.name, group.min_choices, group.max_choices))
+                rows += [(m.position, m.name, m.price_delta, m.is_available) for m in group.modifiers.all()]
     return rows
 
 
@@ -136,6 +142,70 @@ class TestLoadDemo(TestCase):
         assert items.filter(allergens_confirmed=True).count() > items.count() / 2
 
 
+class TestTakeoutDemo(TestCase):
+    """What a diner ordering, or staff setting up takeout, would notice in the demo."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.out = load_demo()
+        cls.ordering = Restaurant.objects.filter(takes_orders=True)
+        cls.groups = ModifierGroup.objects.filter(menu_item__section__restaurant__in=cls.ordering)
+
+    def test_three_restaurants_take_orders_each_at_its_own_pace(self):
+        paces = {r.slug: (r.pickup_lead_minutes, r.orders_per_slot, r.last_order_minutes) for r in self.ordering}
+
+        assert paces == {
+            "the-copper-kettle": (25, 4, 30), "taqueria-la-paloma": (15, 8, 15), "harbour-dumpling-house": (20, 6, 15)
+        }  # fmt: skip
+        for r in Restaurant.objects.filter(takes_orders=False):
+            assert (r.pickup_lead_minutes, r.orders_per_slot, r.last_order_minutes) == (20, 6, 15), r.slug
+
+    def test_only_restaurants_taking_orders_have_choices_and_each_has_some(self):
+        with_choices = {g.menu_item.section.restaurant.slug for g in ModifierGroup.objects.select_related("menu_item")}
+
+        assert with_choices == {r.slug for r in self.ordering}
+
+    def test_a_taco_needs_a_salsa_and_takes_up_to_three_extras(self):
+        al_pastor = MenuItem.objects.get(name="Al pastor")
+
+        groups = [(g.name, g.rule_text(), [m.name for m in g.modifiers.all()]) for g in al_pastor.modifier_groups.all()]
+        assert groups == [
+            ("Choose your salsa", "required, choose 1", ["Salsa roja", "Salsa verde", "Habanero"]),
+            ("Extras", "optional, up to 3", ["Guacamole", "Pickled jalapeños", "Grilled onions", "Grilled pineapple"]),
+        ]  # fmt: skip
+
+    def test_each_restaurant_taking_orders_has_a_required_choice_and_extras_up_to_a_maximum(self):
+        for r in self.ordering:
+            groups = self.groups.filter(menu_item__section__restaurant=r)
+            assert groups.filter(min_choices=1, max_choices=1).exists(), r.slug
+            # The maximum bites: more extras on offer than a diner may pick.
+            assert any(g.min_choices == 0 and g.modifiers.count() > g.max_choices for g in groups), r.slug
+
+    def test_a_small_size_costs_less_but_never_less_than_nothing(self):
+        cheaper = Modifier.objects.filter(group__in=self.groups, price_delta__lt=0).select_related("group__menu_item")
+
+        assert {(m.group.menu_item.name, m.name, m.price_delta) for m in cheaper} >= {
+            ("Horchata", "Small", Decimal("-1.50")), ("Beer-battered haddock and chips", "Small", Decimal("-4.00")),
+        }  # fmt: skip
+        assert all(m.group.menu_item.price + m.price_delta > 0 for m in cheaper)
+
+    def test_a_choice_is_86d_in_each_restaurant_yet_every_dish_can_still_be_ordered(self):
+        sold_out = Modifier.objects.filter(group__in=self.groups, is_available=False)
+
+        assert {m.restaurant.slug for m in sold_out} == {r.slug for r in self.ordering}
+        assert "Salsa verde" in {m.name for m in sold_out}
+        assert not self.groups.unsatisfiable().exists()
+
+    def test_it_says_which_restaurants_take_orders_and_with_how_many_choices(self):
+        lines = {line.split("(")[1].split(")")[0]: line for line in self.out.strip().splitlines()}
+
+        assert lines["taqueria-la-paloma"].endswith(
+            "; takes orders, 16 modifier groups on 9 dishes, 7 modifiers unavailable; phone +15105550100"
+        )
+        assert "; takes orders, 5 modifier groups on 3 dishes, 1 modifier unavailable" in lines["harbour-dumpling-house"]
+        assert "takes orders" not in lines["izakaya-koyo"]
+
+
 D = dt.date
 # Every demo special day (restaurant, date, note), worked out by hand from demo_data: "in_days" counts from the
 # restaurant's own today, "on" is that date's next occurrence from it. The demo's two weeks ahead hold closures
@@ -201,6 +271,9 @@ class TestRunningItAgain:
         kettle.save()
         ServicePeriod.objects.filter(restaurant=kettle).delete()
         MenuItem.objects.filter(section__restaurant=kettle).update(is_available=False)
+        Modifier.objects.filter(name="Extra Yorkshire pudding").update(is_available=True)
+        ModifierGroup.objects.filter(name="Portion").delete()
+        Restaurant.objects.filter(slug="taqueria-la-paloma").update(takes_orders=False, orders_per_slot=1)
 
         load_demo()
         assert snapshot() == before

@@ -2,13 +2,16 @@
 
 They cover split lunch/dinner shifts, service past midnight, closed weekdays, far time zones (Tokyo, Los
 Angeles, Sydney), German and French speaking agents, menus in five currencies with dietary tags, allergens,
-a sold-out dish and unconfirmed allergen lists, and special days placed relative to today.
+a sold-out dish and unconfirmed allergen lists, and special days placed relative to today. Three of them take
+takeout orders, with modifier groups on their dishes (required choices, extras up to a maximum, a smaller size
+that costs less, a sold-out choice).
 
-Idempotent: restaurants are keyed by slug and updated in place (and made active); each demo restaurant's
-service periods, special days, menu sections and dishes are replaced, so a second run leaves the same data
-(new row ids for the replaced rows). Other restaurants are left alone. Two restaurants get a phone line each
-(demo_data.PHONE_LINES), keyed by number and updated in place; other phone lines are left alone. Every row goes
-through full_clean() before it is saved, and the whole load is one transaction: on any error nothing changes.
+Idempotent: restaurants are keyed by slug and updated in place (made active, with the demo's takeout settings);
+each demo restaurant's service periods, special days, menu sections and dishes (with their modifier groups and
+modifiers) are replaced, so a second run leaves the same data (new row ids for the replaced rows). Other
+restaurants are left alone. Two restaurants get a phone line each (demo_data.PHONE_LINES), keyed by number and
+updated in place; other phone lines are left alone. Every row goes through full_clean() before it is saved, and
+the whole load is one transaction: on any error nothing changes.
 """
 
 from __future__ import annotations
@@ -22,17 +25,28 @@ from django.db import transaction
 
 from restaurants import demo_data
 from restaurants.models import (
-    Allergen, DietaryTag, MenuItem, MenuSection, PhoneLine, Restaurant, ServicePeriod, SpecialDay,
-)  # fmt: skip
+    Allergen,
+    DietaryTag,
+    MenuItem,
+    MenuSection,
+    Modifier,
+    ModifierGroup,
+    PhoneLine,
+    Restaurant,
+    ServicePeriod,
+    SpecialDay,
+)
 
 RESTAURANT_FIELDS = [
     "name", "cuisine", "description", "street_address", "city", "postal_code", "country", "phone",
     "time_zone", "language", "currency", "greeting", "agent_instructions", "tts_voice", "turn_taking",
 ]  # fmt: skip
+# A restaurant's `takeout` in demo_data sets these; one without takes no orders and has the defaults.
+TAKEOUT_FIELDS = ["pickup_lead_minutes", "orders_per_slot", "last_order_minutes"]
 
 
 class Command(BaseCommand):
-    help = "Load six demo restaurants with hours, special days and menus. Safe to run again."
+    help = "Load six demo restaurants with hours, special days and menus (three take orders). Safe to run again."
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -48,6 +62,9 @@ class Command(BaseCommand):
         for name in RESTAURANT_FIELDS:
             setattr(restaurant, name, data[name])
         restaurant.is_active = True
+        restaurant.takes_orders = "takeout" in data
+        for name in TAKEOUT_FIELDS:
+            setattr(restaurant, name, data.get("takeout", {}).get(name, Restaurant._meta.get_field(name).default))
         _save(restaurant, slug)
 
         restaurant.service_periods.all().delete()
@@ -78,7 +95,7 @@ class Command(BaseCommand):
         sold_out, unconfirmed = set(data["sold_out"]), set(data["allergens_unconfirmed"])
         item_tags, item_allergens = MenuItem.dietary_tags.through, MenuItem.allergens.through
         tag_rows, allergen_rows = [], []
-        dish_count = 0
+        dishes_by_name = {}
         for s_position, (section_name, dishes) in enumerate(data["menu"], start=1):
             section = MenuSection(restaurant=restaurant, name=section_name, position=s_position)
             _save(section, f"{slug}: {section_name}")
@@ -100,13 +117,14 @@ class Command(BaseCommand):
                     item_allergens(menuitem=item, allergen=allergen)
                     for allergen in _lookup(allergens, allergen_codes, f"{slug}: {name}")
                 ]
-                dish_count += 1
+                dishes_by_name[name] = item
         # The dishes are new, so their tags and allergens can be inserted in one go each.
         item_tags.objects.bulk_create(tag_rows)
         item_allergens.objects.bulk_create(allergen_rows)
         missing = (sold_out | unconfirmed) - {d[0] for _, dishes in data["menu"] for d in dishes}
         if missing:
             raise CommandError(f"{slug}: no dish named {', '.join(sorted(missing))}")
+        choices = _load_choices(data, dishes_by_name, slug)
 
         numbers = []
         for number, transfer_number in demo_data.PHONE_LINES.get(slug, []):
@@ -118,9 +136,41 @@ class Command(BaseCommand):
         return (
             f"{restaurant.name} ({slug}): {restaurant.city}, {restaurant.time_zone}, {restaurant.language}, "
             f"{restaurant.currency}; {restaurant.service_periods.count()} service periods, "
-            f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {dish_count} dishes "
-            f"({len(sold_out)} unavailable)" + (f"; phone {', '.join(numbers)}" if numbers else "")
-        )
+            f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {len(dishes_by_name)} "
+            f"dishes ({len(sold_out)} unavailable)" + (f"; takes orders, {choices}" if restaurant.takes_orders else "")
+            + (f"; phone {', '.join(numbers)}" if numbers else "")
+        )  # fmt: skip
+
+
+def _load_choices(data: dict, dishes: dict[str, MenuItem], slug: str) -> str:
+    """Creates the modifier groups and modifiers of `data["choices"]` on the new dishes; returns what it made
+    ("12 modifier groups on 9 dishes, 1 modifier unavailable")."""
+    sold_out = set(data.get("choices_sold_out", []))
+    groups, unavailable, names = 0, 0, set()
+    for dish_name, dish_groups in data.get("choices", {}).items():
+        dish = dishes.get(dish_name)
+        if dish is None:
+            raise CommandError(f"{slug}: choices for no dish named {dish_name}")
+        for g_position, (group_name, min_choices, max_choices, modifiers) in enumerate(dish_groups, start=1):
+            group = ModifierGroup(
+                menu_item=dish, name=group_name, min_choices=min_choices, max_choices=max_choices, position=g_position
+            )
+            _save(group, f"{slug}: {group}")
+            groups += 1
+            for position, (name, price_delta) in enumerate(modifiers, start=1):
+                modifier = Modifier(
+                    group=group, name=name, price_delta=Decimal(price_delta), is_available=name not in sold_out,
+                    position=position,
+                )  # fmt: skip
+                _save(modifier, f"{slug}: {group}: {name}")
+                names.add(name)
+                unavailable += not modifier.is_available
+    if sold_out - names:
+        raise CommandError(f"{slug}: no modifier named {', '.join(sorted(sold_out - names))}")
+    return (
+        f"{groups} modifier groups on {len(data.get('choices', {}))} dishes, "
+        f"{unavailable} {'modifier' if unavailable == 1 else 'modifiers'} unavailable"
+    )
 
 
 def _save(obj, where: str) -> None:
