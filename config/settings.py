@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "channels",
     "restaurants",
     "dispatch",
+    "orders",
     "agent_worker",
 ]
 

@@ -1,0 +1,186 @@
+"""Takeout orders: a draft built line by line on a call, then placed for a pickup slot the kitchen has room in.
+
+Every name, price and choice on a line is a copy taken from the menu (restaurants.MenuItem, Modifier) and checked
+again at placement, so a later menu edit never rewrites an order. Money is Decimal in the restaurant's currency
+with 2 places, computed in code (orders.services); the rules live in orders.services and orders.pickup.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from phonenumber_field.modelfields import PhoneNumberField
+
+from restaurants.models import MenuItem, Restaurant
+
+MAX_QUANTITY = 20
+MAX_NOTE_LENGTH = 140
+MAX_NAME_LENGTH = 80
+# The first number a restaurant gives each service day: three digits, said aloud ("one oh one").
+FIRST_ORDER_NUMBER = 101
+CENT = Decimal("0.01")
+
+
+class OrderQuerySet(models.QuerySet):
+    def holding_slots(self) -> OrderQuerySet:
+        """Orders that take a place in their pickup slot: placed and not cancelled or rejected."""
+        return self.filter(status__in=HOLDS_SLOT)
+
+
+class OrderChannel(models.TextChoices):
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft (being taken)"
+    PLACED = "placed", "Placed"
+    ACCEPTED = "accepted", "Accepted by the kitchen"
+    READY = "ready", "Ready for pickup"
+    COLLECTED = "collected", "Collected"
+    CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Rejected by the kitchen"
+
+
+# The statuses that hold a place in a pickup slot (a collected order used the kitchen's time in it too).
+HOLDS_SLOT = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.COLLECTED)
+# The statuses an order reaches only by being placed.
+WAS_PLACED = (*HOLDS_SLOT, OrderStatus.REJECTED)
+
+
+class Order(models.Model):
+    """One takeout order. A draft (no number, no slot) until placed; `version` counts the draft's changes, so
+    placing can insist on the version the diner heard read back."""
+
+    Channel = OrderChannel
+    Status = OrderStatus
+    HOLDS_SLOT = HOLDS_SLOT
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.PROTECT, related_name="orders")
+    call = models.ForeignKey(
+        "dispatch.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders",
+        help_text="The call the order was taken on; kept when the call's record is deleted.",
+    )  # fmt: skip
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Said to the diner at placement; unique per restaurant and service day."
+    )
+    service_date = models.DateField(
+        "service day", null=True, blank=True,
+        help_text="The local date of the service the pickup falls in: a pickup after midnight in a late service "
+        "belongs to the day that service began.",
+    )  # fmt: skip
+    customer_name = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    customer_phone = PhoneNumberField(blank=True, help_text="E.164; on a phone call, the caller's number by default.")
+    pickup_at = models.DateTimeField(null=True, blank=True, help_text="On the pickup grid, in UTC.")
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, help_text="ISO 4217, the restaurant's when the order was started.")
+    placed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every change to the draft.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restaurant", "service_date", "number"], name="order_number_unique_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(placed_at__isnull=True)
+                | Q(number__isnull=False, service_date__isnull=False, pickup_at__isnull=False),
+                name="order_placed_has_number_and_pickup",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=WAS_PLACED) | Q(placed_at__isnull=False), name="order_kitchen_status_placed"
+            ),
+            models.CheckConstraint(condition=Q(subtotal__gte=0, total__gte=0), name="order_money_not_negative"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="order_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["restaurant", "pickup_at", "status"], name="order_slot"),
+            models.Index(fields=["restaurant", "service_date"], name="order_service_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}" if self.number else f"Draft order {self.pk}"
+
+
+class OrderLine(models.Model):
+    """A dish on an order, as the diner chose it: its name, unit price (dish plus choices) and choices are
+    copies, so the line reads the same whatever happens to the menu later.
+
+    `menu_item` is SET_NULL rather than PROTECT: staff may delete a dish that was once ordered (the placed lines
+    keep their copies), and a draft whose dish is gone is refused at placement by name.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    menu_item = models.ForeignKey(MenuItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=120)
+    quantity = models.PositiveSmallIntegerField()
+    unit_price = models.DecimalField(max_digits=9, decimal_places=2, help_text="The dish's price plus its choices'.")
+    # [{"id": 7, "group": "Size", "name": "Large", "price_delta": "2.00"}, ...] in the dish's group order.
+    modifiers = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=MAX_NOTE_LENGTH, blank=True, help_text='For the kitchen, e.g. "no onions".')
+    line_total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="order_line_quantity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, line_total__gte=0), name="order_line_money_not_negative"
+            ),
+            # SQLite does not hold a varchar to its length.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), MAX_NOTE_LENGTH), name="order_line_note_length"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def choices(self) -> list[str]:
+        """The chosen modifiers' names, in the dish's group order."""
+        return [m["name"] for m in self.modifiers]
+
+
+class PickupSlot(models.Model):
+    """A restaurant's pickup slot, the row a placement locks (SELECT ... FOR UPDATE) while it counts the orders
+    holding the slot, so that two placements for the last place cannot both see it free."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["restaurant", "starts_at"], name="pickup_slot_unique_start")]
+
+    def __str__(self) -> str:
+        return f"{self.restaurant_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceDay(models.Model):
+    """The order numbers a restaurant has given on one service day: placing takes the next one with a single
+    UPDATE (which holds the row until the placement commits)."""
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    last_number = models.PositiveIntegerField(default=FIRST_ORDER_NUMBER - 1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["restaurant", "date"], name="service_day_unique_date")]
+
+    def __str__(self) -> str:
+        return f"{self.restaurant_id} {self.date}"
