@@ -1,0 +1,181 @@
+"""Pickup times, computed in code from the restaurant's schedule and the orders already holding each slot.
+
+A pickup is possible at a moment that is
+- on the PICKUP_SLOT_MINUTES grid of the restaurant's local clock (19:00, 19:15, 19:30...),
+- inside a service (weekly periods or a special day's hours; back-to-back periods read as one) and at least
+  `last_order_minutes` before that service ends,
+- at least `pickup_lead_minutes` from now and at most PICKUP_DAYS_AHEAD days ahead,
+- in a slot held by fewer than `orders_per_slot` orders (Order.HOLDS_SLOT).
+`Pickups.refusal` says which rule an asked time breaks, in a sentence a voice agent can say; `Pickups.nearest`
+finds the possible times nearest to it. Only placing (orders.services.order_place) takes a slot, under a lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from restaurants.hours import say_day, say_time
+from restaurants.models import PICKUP_SLOT_MINUTES, Restaurant
+
+from .models import Order
+
+SLOT = dt.timedelta(minutes=PICKUP_SLOT_MINUTES)
+# How far ahead a pickup may be asked for.
+PICKUP_DAYS_AHEAD = 7
+# How many possible times a refusal offers.
+OFFERED = 3
+
+
+@dataclass(frozen=True)
+class Service:
+    """A stretch of service (opening periods that follow on from each other, merged): from `starts` to `ends`
+    (aware, UTC), the last pickup at `last_pickup`, belonging to the local date `day` on which it began."""
+
+    starts: dt.datetime
+    ends: dt.datetime
+    last_pickup: dt.datetime
+    day: dt.date
+
+
+class Pickups:
+    """The pickup times of `restaurant` as seen at aware `now`. Loads its schedule over the horizon on creation
+    (two queries) and the orders holding its slots when first asked about room (one query)."""
+
+    def __init__(self, restaurant: Restaurant, now: dt.datetime):
+        self.restaurant, self.now = restaurant, now
+        self.tz = restaurant.tz
+        self.today = now.astimezone(self.tz).date()
+        self.earliest = now + dt.timedelta(minutes=restaurant.pickup_lead_minutes)
+        self.horizon = now + dt.timedelta(days=PICKUP_DAYS_AHEAD)
+        # From yesterday (its late service may still run) to the day after the horizon.
+        first = self.today - dt.timedelta(days=1)
+        self.schedule = restaurant.schedule(first, PICKUP_DAYS_AHEAD + 3)
+        self.services = self._services(first, PICKUP_DAYS_AHEAD + 3)
+        self._held: dict[dt.datetime, int] | None = None
+
+    def _services(self, first: dt.date, days: int) -> list[Service]:
+        openings = sorted(
+            (o for i in range(days) for o in self.schedule.openings_on(first + dt.timedelta(days=i))),
+            key=lambda o: o.starts,
+        )
+        merged: list[list] = []  # [starts, ends, day]
+        for o in openings:
+            if merged and o.starts <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], o.ends)
+            else:
+                merged.append([o.starts, o.ends, o.starts.astimezone(self.tz).date()])
+        last_order = dt.timedelta(minutes=self.restaurant.last_order_minutes)
+        return [Service(starts, ends, ends - last_order, day) for starts, ends, day in merged]
+
+    # --- Rules -------------------------------------------------------------------------------------------
+
+    def service_at(self, at: dt.datetime) -> Service | None:
+        """The service running at `at`, or None when the restaurant is closed then."""
+        return next((s for s in self.services if s.starts <= at < s.ends), None)
+
+    def on_grid(self, at: dt.datetime) -> bool:
+        local = at.astimezone(self.tz)
+        return local.minute % PICKUP_SLOT_MINUTES == 0 and local.second == 0 and local.microsecond == 0
+
+    def held(self, at: dt.datetime) -> int:
+        """How many orders hold the slot at `at` (as of the first question; placing counts again under lock)."""
+        if self._held is None:
+            rows = (
+                Order.objects.holding_slots()
+                .filter(restaurant=self.restaurant, pickup_at__gte=self.now, pickup_at__lte=self.horizon)
+                .values("pickup_at")
+                .annotate(n=Count("id"))
+            )
+            self._held = {row["pickup_at"]: row["n"] for row in rows}
+        return self._held.get(at, 0)
+
+    def refusal(self, at: dt.datetime, *, room: bool = True) -> str:
+        """The sentence saying why aware `at` cannot be a pickup time, or "" when it can. With room=False the
+        slot's room is not looked at (placing counts it under its lock)."""
+        r = self.restaurant
+        if at <= self.now:
+            return "That time has already passed."
+        if at > self.horizon:
+            return f"We take pickup orders up to {PICKUP_DAYS_AHEAD} days ahead."
+        service = self.service_at(at)
+        if service is None:
+            day = at.astimezone(self.tz).date()
+            periods, note = self.schedule.periods_on(day)
+            if periods:
+                return f"We are closed at {self.say(at)}."
+            on = say_day(day, self.today)
+            on = on if on in ("today", "tomorrow") else f"on {on}"
+            return f"We are closed {on} ({note})." if note else f"We are closed {on}."
+        if at > service.last_pickup:
+            before = f", {r.last_order_minutes} minutes before closing" if r.last_order_minutes else ""
+            return f"The last pickup is at {self.say(service.last_pickup)}{before}."
+        if at < self.earliest:
+            return f"The kitchen needs {r.pickup_lead_minutes} minutes to prepare an order."
+        if not self.on_grid(at):
+            return f"Pickups are every {PICKUP_SLOT_MINUTES} minutes, on the quarter hour."
+        if room and self.held(at) >= r.orders_per_slot:
+            return f"We are fully booked for pickup at {self.say(at)}."
+        return ""
+
+    def service_day(self, at: dt.datetime) -> dt.date:
+        """The service day of a possible pickup time `at` (the local date its service began)."""
+        service = self.service_at(at)
+        assert service is not None, at
+        return service.day
+
+    # --- Possible times ----------------------------------------------------------------------------------
+
+    def slots(self) -> Iterator[dt.datetime]:
+        """Every possible pickup time from the earliest to the horizon, room aside, in order."""
+        for s in self.services:
+            at = _first_on_grid(max(s.starts, self.earliest), self.tz)
+            while at <= s.last_pickup and at < s.ends and at <= self.horizon:
+                if self.on_grid(at):
+                    yield at
+                at += SLOT
+
+    def nearest(self, near: dt.datetime | None = None, count: int = OFFERED) -> list[dt.datetime]:
+        """Up to `count` possible pickup times with room, nearest to `near` (default, or when `near` is past or
+        beyond the horizon: the earliest), earliest first."""
+        if near is None or not self.now < near <= self.horizon:
+            near = self.now
+        free = [at for at in self.slots() if self.held(at) < self.restaurant.orders_per_slot]
+        return sorted(sorted(free, key=lambda at: (abs(at - near), at))[:count])
+
+    # --- Words -------------------------------------------------------------------------------------------
+
+    def say(self, at: dt.datetime) -> str:
+        """"19:30 today", "12:15 tomorrow", "19:00 on Friday" in the restaurant's local time."""
+        local = at.astimezone(self.tz)
+        day = say_day(local.date(), self.today)
+        return f"{say_time(local, self.restaurant.language)} {day if day in ('today', 'tomorrow') else f'on {day}'}"
+
+    def offer(self, times: list[dt.datetime]) -> str:
+        """"We can have it ready today at 19:15, 19:45 or 20:00.", days grouped ("today at 14:00, or tomorrow at
+        12:00 or 12:15"); or that there is no time free."""
+        if not times:
+            return f"There is no pickup time free in the next {PICKUP_DAYS_AHEAD} days."
+        groups: dict[dt.date, list[str]] = {}
+        for at in times:
+            local = at.astimezone(self.tz)
+            groups.setdefault(local.date(), []).append(say_time(local, self.restaurant.language))
+        parts = [f"{say_day(day, self.today)} at {_or(said)}" for day, said in groups.items()]
+        return f"We can have it ready {', or '.join(parts)}."
+
+
+def _first_on_grid(at: dt.datetime, tz) -> dt.datetime:
+    """The first instant at or after `at` whose local clock reads a whole PICKUP_SLOT_MINUTES mark (time zones
+    are whole minutes apart from UTC)."""
+    minute = at.replace(second=0, microsecond=0)
+    if minute < at:
+        minute += dt.timedelta(minutes=1)
+    return minute + dt.timedelta(minutes=-minute.astimezone(tz).minute % PICKUP_SLOT_MINUTES)
+
+
+def _or(items: list[str]) -> str:
+    """"a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
