@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import DataError, IntegrityError, transaction
+from django.urls import reverse
 
 from dispatch.models import Call
 from orders.models import Order, OrderLine
@@ -694,3 +695,33 @@ class TestCancelling:
         assert sentence == "The kitchen has already started on order 101: please speak to the staff to change it."
         assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "Out of dough")
 
+
+# --- Admin ------------------------------------------------------------------------------------------------
+
+
+@pinned(KIRITIMATI)
+class TestAdmin:
+    def test_staff_read_an_order_with_its_lines_and_cannot_change_it(self, clock, admin_client, trattoria):
+        order = order_start(restaurant=trattoria)
+        order_add_line(order=order, dish="Margherita", modifiers=["Large", "Basil"], note="well done")
+        order_set_pickup(order=order, name="Anna Rossi", phone="+393331234567", pickup_at=rome_today(clock, 13, 30))
+        place(order)
+        path = reverse("admin:orders_order_change", args=[order.pk])
+
+        page = admin_client.get(path).content.decode()
+
+        for shown in ("Order 101", "Anna Rossi", "Margherita", "Large (3.00), Basil (0.50)", "well done", "€13.00",
+                      "Wed 10 Jun 2026 13:30"):  # fmt: skip
+            assert shown in page, shown
+        assert 'name="_save"' not in page
+        assert admin_client.post(path, {"customer_name": "Changed"}).status_code == 403
+        assert admin_client.get(reverse("admin:orders_order_add")).status_code == 403
+
+    def test_the_day_filter_is_each_restaurants_own_day(self, clock, admin_client, trattoria):
+        today = place(ready(trattoria, rome_today(clock, 13, 30), name="Today Diner"))
+        place(ready(trattoria, rome_today(clock, 13, 30) + dt.timedelta(days=1), name="Tomorrow Diner"))
+        order_start(restaurant=trattoria)  # a draft has no day
+
+        listed = admin_client.get(reverse("admin:orders_order_changelist"), {"day": "today"}).context["cl"].result_list
+
+        assert list(listed) == [today]
