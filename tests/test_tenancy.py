@@ -22,6 +22,7 @@ from django.db.models.signals import pre_save
 from django.urls import reverse
 
 from dispatch.models import Call, UnansweredQuestion
+from orders.models import Order
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
 from restaurants.models import (
     Allergen,
@@ -67,6 +68,7 @@ def alfa(db) -> Restaurant:
     add_choices(restaurant)
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
+    Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Anna")
     PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
     return restaurant
 
@@ -80,6 +82,7 @@ def beta(db) -> Restaurant:
     add_choices(restaurant, prefix="Beta ")
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
+    Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Beta diner")
     PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
     staff_member("beta-staff", restaurant)
     return restaurant
@@ -100,6 +103,7 @@ ADMINS = {
     "call": ("dispatch", lambda r: r.calls.get()),
     "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
     "phoneline": ("restaurants", lambda r: r.phone_lines.get()),
+    "order": ("orders", lambda r: r.orders.get()),
     "modifiergroup": ("restaurants", lambda r: ModifierGroup.objects.get(menu_item__section__restaurant=r, name="Size")),
     "modifier": (
         "restaurants", lambda r: Modifier.objects.get(group__menu_item__section__restaurant=r, name__endswith="Large")
@@ -486,6 +490,7 @@ class TestStaffGroup:
             "restaurants.view_restaurant", "restaurants.change_restaurant",
             "restaurants.view_allergen", "restaurants.view_dietarytag", "dispatch.view_call",
             "dispatch.view_unansweredquestion", "dispatch.change_unansweredquestion",
+            "orders.view_order", "orders.view_orderline",
         }  # fmt: skip
 
 
