@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapV
 
 from dispatch.livekit import client, sip
 from dispatch.models import Call
+from orders.models import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_QUANTITY
 from restaurants import hours
 from restaurants.models import DietaryTag
 
@@ -83,6 +84,53 @@ DishName = Annotated[
 ]
 
 
+# Takeout order arguments. Quantity's bounds are in the schema (the model sees them); text lengths are checked by
+# orders.services, which answers an overlong note or name with a sentence.
+OrderDish = Annotated[
+    str | None,
+    Field(description='The dish exactly as on the menu, e.g. "Margherita" (at most '
+          f"{lookups.MAX_DISH_CHARS} characters)."),  # fmt: skip
+    say_instead(lookups.UNCLEAR_DISH),
+]
+OrderQuantity = Annotated[
+    int,
+    Field(ge=1, le=MAX_QUANTITY, description=f"How many of this dish made this way, a whole number from 1 to {MAX_QUANTITY}."),
+    say_instead(lookups.UNCLEAR_QUANTITY),
+]
+OrderChoices = Annotated[
+    list[str] | None,
+    Field(description='The diner\'s choices for the dish, by name, e.g. ["Large", "Burrata"]; '
+          '"Group: Name" when two groups share a name; [] for none.'),  # fmt: skip
+    say_instead(lookups.UNCLEAR_CHOICES),
+]
+OrderNote = Annotated[
+    str | None,
+    Field(description=f'A short note for the kitchen, e.g. "no onions" (at most {MAX_NOTE_LENGTH} characters), or null.'),
+    say_instead(lookups.UNCLEAR_NOTE),
+]
+OrderLineRef = Annotated[
+    int | str | None,
+    Field(description='The line\'s number as read_order numbered it (e.g. 2), or the dish\'s name.'),
+    say_instead(lookups.UNCLEAR_LINE),
+]
+CustomerName = Annotated[
+    str | None,
+    Field(description=f'The name to call out at pickup, e.g. "Giulia" (at most {MAX_NAME_LENGTH} characters), or null '
+          "to keep it."),  # fmt: skip
+    say_instead(lookups.UNCLEAR_NAME),
+]
+CustomerPhone = Annotated[
+    str | None,
+    Field(description='A phone number with its country code, e.g. "+39 06 1234 5678", or null to keep it.'),
+    say_instead(lookups.UNCLEAR_PHONE),
+]
+OrderVersion = Annotated[
+    int | None,
+    Field(ge=0, description="The version read_order gave when the order was read back and the diner confirmed it."),
+    say_instead(lookups.UNCLEAR_VERSION),
+]
+
+
 def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) -> str:
     """The system prompt for one restaurant, in headed sections; for a phone call (`caller`), rules for the ear
     only and the call-handling tools."""
@@ -90,7 +138,8 @@ def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) 
     today = dt.datetime.now(ZoneInfo(p.time_zone)).date()  # to turn "Friday" or "the 24th" into a date
     contact = how_to_reach_staff(p, caller)
     return f"""You are the voice host of {p.name}, a {p.cuisine} restaurant in {p.city}. Diners call you to ask \
-about opening hours, the address and the menu.{phone_rules(p, caller) if caller else ""}
+about opening hours, the address and the menu{" and to order takeout for pickup" if p.takes_orders else ""}.\
+{phone_rules(p, caller) if caller else ""}{order_rules(p, caller) if p.takes_orders else ""}
 
 # Language
 Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
@@ -121,8 +170,38 @@ Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks anot
   diner can {contact}; note it for the staff with record_unanswered_question.
 - Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
   ask the staff before ordering. Never say a dish is safe for an allergy on your own.
-- You cannot take orders, bookings or payments; say so, and that the diner can {contact}.
+- {cannot_take(p)}; say so, and that the diner can {contact}.
 - Stay on the topic of the restaurant; politely steer other topics back.{rules}"""
+
+
+def cannot_take(p: RestaurantProfile) -> str:
+    """What the agent refuses: bookings and payments always, orders unless the restaurant takes them."""
+    if p.takes_orders:
+        return "You cannot take bookings, or payments (takeout orders are paid at pickup)"
+    return "You cannot take orders, bookings or payments"
+
+
+def order_rules(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
+    """The takeout section of the instructions, for a restaurant that takes orders."""
+    phone = (
+        "the caller's number is already on the order; call set_pickup with a phone number only if they want another"
+        if caller
+        else "ask for a phone number the restaurant can call about the order"
+    )
+    return f"""
+
+# Takeout orders
+{p.name} takes takeout orders for pickup; payment is at pickup.
+- Add each dish with add_to_order, with every choice the dish requires: if the diner has not said one, ask \
+(the tool tells you which choices are missing and what is on offer). Never add a dish or choice the diner \
+did not ask for.
+- Take the name and the pickup time with set_pickup; {phone}.
+- Before placing, call read_order and read the order back (dishes, choices, total, pickup time); only when the \
+diner says yes, call place_order with the version read_order gave. If anything changed after the read-back, \
+read it back again.
+- Never invent a dish, a price, a total or an allergen: say only what the tools said.
+- Never ask for card details or any payment information: the diner pays at pickup.
+- After placing, tell the diner the order number and the pickup time."""
 
 
 def phone_rules(p: RestaurantProfile, caller: PhoneCaller) -> str:
@@ -179,10 +258,23 @@ class RestaurantAgent(Agent):
     ) -> None:  # fmt: skip
         """`record`: where the call's unanswered questions go (with no call, as in console mode or tests, they
         are recorded for the restaurant alone). `caller`: a phone call's caller (PhoneAgent passes it)."""
+        record = record or CallRecord(room_name="")
+        if profile.takes_orders:  # a restaurant that does not take orders never offers them to the model
+            order_tools = [
+                self.add_to_order, self.remove_from_order, self.read_order, self.set_pickup, self.place_order,
+                self.cancel_order,
+            ]  # fmt: skip
+            agent_options["tools"] = [*agent_options.get("tools", []), *map(function_tool, order_tools)]
         super().__init__(instructions=build_instructions(profile, caller), **agent_options)
         self.profile = profile
-        self.record = record or CallRecord(room_name="")
+        self.record = record
         self.contact = how_to_reach_staff(profile, caller)
+        # The session's draft order: none until the first dish is added; kept after placing (cancel_order).
+        self.order_id: int | None = None
+        self.order_context = lookups.OrderContext(
+            restaurant_id=profile.id, channel="phone" if caller else "web", room_name=record.room_name,
+            caller_number=caller.number if caller else "",
+        )  # fmt: skip
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
         """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
@@ -279,6 +371,95 @@ class RestaurantAgent(Agent):
             f"the question, and that they can {self.contact}."
         )
 
+
+    # --- Takeout orders (given to the model only when the restaurant takes orders: see __init__) ------------
+
+    async def add_to_order(
+        self, dish: OrderDish = None, quantity: OrderQuantity = 1, choices: OrderChoices = None, note: OrderNote = None
+    ) -> str:
+        """Add a dish to the diner's takeout order, with the choices it needs (size, salsa, extras) and an
+        optional note for the kitchen. Prices and the total are computed by the restaurant's system.
+
+        Call when the diner asks for a dish to take away. Include every choice the diner named. If the dish
+        needs a choice the diner has not made, the tool says which choices are on offer: ask the diner, then
+        call again. Do not call for a dish the diner only asked about, and never add anything the diner did not
+        ask for. To change a line, remove it with remove_from_order and add it again.
+
+        Args:
+            dish: the dish's name as on the menu, e.g. "Margherita".
+            quantity: how many, 1 to 20 (default 1).
+            choices: the chosen options by name, e.g. ["Large", "Burrata"]; [] for none.
+            note: a short note for the kitchen, e.g. "no onions", or null.
+        """
+        self.order_id, said = await run_orm(
+            lookups.order_add, self.order_context, self.order_id, dish or "", quantity, choices or [], note or ""
+        )
+        return said
+
+    async def remove_from_order(self, line: OrderLineRef = None) -> str:
+        """Take one line off the diner's takeout order.
+
+        Call when the diner no longer wants a dish on the order. Do not call to cancel the whole order (use
+        cancel_order).
+
+        Args:
+            line: the line's number as read_order numbered it (e.g. 2), or the dish's name, e.g. "Diavola".
+        """
+        if line is None or line == "":
+            raise ToolError(lookups.UNCLEAR_LINE)
+        return await run_orm(lookups.order_remove, self.order_id, line)
+
+    async def read_order(self) -> str:
+        """Read the diner's takeout order as it stands: numbered lines with their choices and prices, the total,
+        the pickup time and name, and the order's version.
+
+        Call before placing, to read the order back to the diner, and whenever the diner asks what is on the
+        order or what it costs. Say the total exactly as given. The version is for place_order, not for the
+        diner.
+        """
+        return await run_orm(lookups.order_text, self.order_id)
+
+    async def set_pickup(
+        self, name: CustomerName = None, date: LocalDate = None, time: LocalTime = None, phone: CustomerPhone = None
+    ) -> str:
+        """Set who collects the takeout order and when, in the restaurant's local time. A time that is not
+        possible is refused with the nearest possible pickup times to offer the diner.
+
+        Call once the diner has given a name or a pickup time (each can be set on its own; what is left null
+        stays as it was). On a phone call the caller's number is already on the order: pass a phone number only
+        if they give another. On the web, ask for a phone number the restaurant can call.
+
+        Args:
+            name: the name for the order, e.g. "Giulia", or null.
+            date: "today", "tomorrow" or a local ISO date (YYYY-MM-DD); null for today.
+            time: local 24-hour pickup time (HH:MM), e.g. 19:30, or null.
+            phone: a phone number with its country code, e.g. "+39 06 1234 5678", or null.
+        """
+        return await run_orm(lookups.order_pickup, self.order_id, name, date, time, phone)
+
+    async def place_order(self, version: OrderVersion = None) -> str:
+        """Place the diner's takeout order: it goes to the kitchen and gets a number.
+
+        Call only after read_order, after reading the order back to the diner, and after the diner said yes to
+        it; pass the version that read_order gave. If the order changed since, this refuses: read it back
+        again. Never ask for card details: payment is at pickup. After placing, tell the diner the order number
+        and the pickup time.
+
+        Args:
+            version: the version read_order gave for the order the diner confirmed, e.g. 4.
+        """
+        if version is None:
+            raise ToolError(lookups.UNCLEAR_VERSION)
+        return await run_orm(lookups.order_placing, self.order_id, version)
+
+    async def cancel_order(self) -> str:
+        """Cancel the diner's takeout order: the one being built, or the one just placed if the kitchen has not
+        started on it.
+
+        Call only when the diner clearly asks to cancel the whole order. To take off one dish, use
+        remove_from_order.
+        """
+        return await run_orm(lookups.order_cancelling, self.order_id)
 
 # Said, and then the transfer starts: the caller hears silence while the phone network connects them.
 PUTTING_THROUGH = "I'm putting you through to the team now. Please hold on."

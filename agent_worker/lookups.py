@@ -13,10 +13,22 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from livekit.agents import ToolError
 
-from dispatch.models import UnansweredQuestion
+from dispatch.models import Call, UnansweredQuestion
+from orders.models import Order
+from orders.services import (
+    OrderRefused,
+    order_add_line,
+    order_cancel,
+    order_place,
+    order_read,
+    order_remove_line,
+    order_set_pickup,
+    order_start,
+)
 from restaurants import hours
 from restaurants.models import DietaryTag, MenuItem, MenuSection, PhoneLine, Restaurant, TurnTaking
 
@@ -64,6 +76,7 @@ class RestaurantProfile:
     turn_taking: str  # a TurnTaking value: agent_worker.turn_taking says what it means for the session
     house_rules: str
     dish_names: tuple[str, ...]
+    takes_orders: bool = False  # the agent gets the takeout tools (and their instructions) only then
 
 
 def load_profile(restaurant_id: int) -> RestaurantProfile:
@@ -83,6 +96,7 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         turn_taking=TurnTaking(r.turn_taking).value,
         house_rules=r.agent_instructions,
         dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),
+        takes_orders=r.takes_orders,
     )
 
 
@@ -310,3 +324,184 @@ def question_to_note(question: str | None) -> str:
         raise ToolError(UNCLEAR_QUESTION)
     return cut(text, MAX_QUESTION_CHARS)
 
+
+
+# --- Takeout orders -----------------------------------------------------------------------------------------
+# The order tools' ORM side. Every rule, price and total is orders.services'; a refusal's sentence comes back as
+# ToolError(sentence). Each function takes the session's draft id (None before the first dish) and returns what
+# the model hears; those that may start a draft return its id too.
+
+NO_ORDER_YET = "There is no order yet: add a dish first."
+UNCLEAR_QUANTITY = "How many would you like? From 1 to 20 of one dish."
+UNCLEAR_CHOICES = "Which choices for that dish? Name each one, for example Large or Burrata."
+UNCLEAR_NOTE = "I didn't catch the note for the kitchen. Could you say it again, briefly?"
+UNCLEAR_LINE = "Which dish should I take off the order? Say its name or its number as I read it back."
+UNCLEAR_NAME = "Which name should the order be under?"
+UNCLEAR_PHONE = "I didn't catch the phone number. Could you say it again with the country code?"
+UNCLEAR_VERSION = (
+    "Read the order back with read_order first, and once the diner says yes, place it with the version it gives."
+)
+NOTHING_TO_CANCEL = "There is no order to cancel."
+
+
+@dataclass(frozen=True)
+class OrderContext:
+    """Where a session's order comes from: the restaurant, the channel ("web" or "phone"), the room of the
+    call (its Call row, if any, is linked to the order) and, on the phone, the caller's number."""
+
+    restaurant_id: int
+    channel: str
+    room_name: str = ""
+    caller_number: str = ""
+
+
+def _refused(refused) -> ToolError:
+    return ToolError(refused.sentence)
+
+
+def _draft(order_id: int | None):
+    """The session's draft, or None (none yet, or it was placed or cancelled)."""
+    if order_id is None:
+        return None
+    return Order.objects.filter(pk=order_id, status=Order.Status.DRAFT).first()
+
+
+def _start(ctx: OrderContext):
+    """A new draft for the session, linked to this room's call; on the phone its number is the caller's."""
+    restaurant = Restaurant.objects.get(pk=ctx.restaurant_id)
+    call = Call.objects.filter(room_name=ctx.room_name).first() if ctx.room_name else None
+    order = order_start(restaurant=restaurant, channel=ctx.channel, call=call)
+    if not order.customer_phone and ctx.channel == "phone" and ctx.caller_number:
+        try:
+            order = order_set_pickup(order=order, phone=ctx.caller_number)
+        except OrderRefused:  # "anonymous" or a number that is not one: asked for when needed
+            pass
+    return order
+
+
+def _line_words(line, r: Restaurant) -> str:
+    choices = f" with {', '.join(line.choices)}" if line.choices else ""
+    note = f" ({line.note})" if line.note else ""
+    return f"{line.quantity} {line.name}{choices}{note}, {r.format_price(line.line_total)}"
+
+
+def order_add(
+    ctx: OrderContext, order_id: int | None, dish: str, quantity: int, choices: list[str], note: str
+) -> tuple[int, str]:
+    """Add a dish to the session's draft (starting one if there is none). Returns (draft id, what to say)."""
+    try:
+        with transaction.atomic():  # a refused first dish leaves no empty draft behind
+            order = _draft(order_id) or _start(ctx)
+            line = order_add_line(order=order, dish=dish, quantity=quantity, modifiers=choices, note=note)
+    except OrderRefused as refused:
+        raise _refused(refused) from None
+    order.refresh_from_db()
+    r = order.restaurant
+    return order.pk, (
+        f"Added {_line_words(line, r)} for that line. The order total is now {r.format_price(order.total)}. "
+        "Ask whether the diner wants anything else."
+    )
+
+
+def order_remove(order_id: int | None, line: str | int) -> str:
+    """Take a line off the draft: its number as read_order numbered it, or the dish's name."""
+    order = _draft(order_id)
+    if order is None:
+        raise ToolError(NO_ORDER_YET)
+    try:
+        target: str | int = line
+        text = str(line).strip()
+        if text.isdigit():
+            lines = order_read(order=order).lines
+            if not 1 <= int(text) <= len(lines):
+                raise ToolError(f"The order has {len(lines)} line{'s' if len(lines) != 1 else ''}: which one?")
+            target = lines[int(text) - 1].id
+        order_remove_line(order=order, line=target)
+    except OrderRefused as refused:
+        raise _refused(refused) from None
+    order.refresh_from_db()
+    return f"Removed. The order total is now {order.restaurant.format_price(order.total)}."
+
+
+def order_text(order_id: int | None) -> str:
+    """The draft (or the order just placed) read back: numbered lines with their choices and prices, the total,
+    the pickup and name, and the version to place."""
+    order = Order.objects.filter(pk=order_id).first() if order_id is not None else None
+    if order is None:
+        raise ToolError(NO_ORDER_YET)
+    summary = order_read(order=order)
+    r = order.restaurant
+    if summary.status != Order.Status.DRAFT:
+        return summary.text
+    said = [f"Line {n}: {_line_words(line, r)}." for n, line in enumerate(summary.lines, 1)]
+    said.append(summary.text)
+    if not summary.customer_phone and order.channel == Order.Channel.WEB:
+        said.append("No phone number yet.")
+    said.append(
+        f"Version {summary.version}. Read this back to the diner; only if they confirm, call place_order with "
+        f"version {summary.version}."
+    )
+    return " ".join(said)
+
+
+def order_pickup(order_id: int | None, name: str | None, date: str | None, time: str | None, phone: str | None) -> str:
+    """Set the draft's name, pickup time (local `date` and `time`) and phone number; each None stays as it was."""
+    order = _draft(order_id)
+    if order is None:
+        raise ToolError(NO_ORDER_YET)
+    r = order.restaurant
+    pickup_at = None
+    if time is not None:
+        today = r.local_now().date()
+        day = _parse_date(date, today) if date is not None else today
+        clock, later = _parse_time(time)
+        pickup_at = dt.datetime.combine(day + dt.timedelta(days=later), clock)  # naive: the restaurant's wall clock
+    elif date is not None:
+        raise ToolError("At what time would you like to pick it up?")
+    try:
+        order = order_set_pickup(order=order, name=name, phone=phone, pickup_at=pickup_at)
+    except OrderRefused as refused:
+        raise _refused(refused) from None
+    said = []
+    if order.pickup_at:
+        local = order.pickup_at.astimezone(r.tz)
+        said.append(f"Pickup at {hours.say_time(local, r.language)} {_say_day(local.date(), r)}.")
+    if order.customer_name:
+        said.append(f"Name: {order.customer_name}.")
+    if order.customer_phone:
+        said.append(f"Phone: {order.customer_phone}.")
+    return " ".join(said) or "Nothing changed."
+
+
+def _say_day(day: dt.date, r: Restaurant) -> str:
+    said = hours.say_day(day, r.local_now().date())
+    return said if said in ("today", "tomorrow") else f"on {said}"
+
+
+def order_placing(order_id: int | None, version: int) -> str:
+    """Place the draft at `version`: the number and the pickup in local time, or the refusal."""
+    order = _draft(order_id)
+    if order is None:
+        raise ToolError(NO_ORDER_YET)
+    try:
+        order = order_place(order=order, version=version)
+    except OrderRefused as refused:
+        raise _refused(refused) from None
+    r = order.restaurant
+    local = order.pickup_at.astimezone(r.tz)
+    return (
+        f"Placed: order number {order.number}, {order.customer_name}, total {r.format_price(order.total)}, "
+        f"pickup at {hours.say_time(local, r.language)} {_say_day(local.date(), r)}. Payment is at pickup."
+    )
+
+
+def order_cancelling(order_id: int | None) -> str:
+    """Cancel the session's draft, or its order the kitchen has not accepted yet."""
+    order = Order.objects.filter(pk=order_id).first() if order_id is not None else None
+    if order is None:
+        raise ToolError(NOTHING_TO_CANCEL)
+    try:
+        order_cancel(order=order, reason="Cancelled by the diner")
+    except OrderRefused as refused:
+        raise _refused(refused) from None
+    return "The order is cancelled."
