@@ -60,6 +60,16 @@ LocalTime = Annotated[
     Field(description="Local time, 24-hour HH:MM, e.g. 19:30; null for now (or, with a date, that day's hours)."),
     say_instead(lookups.UNCLEAR_TIME),
 ]
+PickupDate = Annotated[
+    str | None,
+    Field(description='Local pickup date: "today", "tomorrow" or ISO, e.g. 2026-12-24; null for today.'),
+    say_instead(lookups.UNCLEAR_DAY),
+]
+PickupTime = Annotated[
+    str | None,
+    Field(description="Local pickup time, 24-hour HH:MM, e.g. 19:30; null to keep the time already set."),
+    say_instead(lookups.UNCLEAR_TIME),
+]
 SectionName = Annotated[
     str | None,
     Field(description=f'A menu section name such as "Starters" (at most {lookups.MAX_SECTION_CHARS} characters), '
@@ -420,7 +430,7 @@ class RestaurantAgent(Agent):
         return await run_orm(lookups.order_text, self.order_id)
 
     async def set_pickup(
-        self, name: CustomerName = None, date: LocalDate = None, time: LocalTime = None, phone: CustomerPhone = None
+        self, name: CustomerName = None, date: PickupDate = None, time: PickupTime = None, phone: CustomerPhone = None
     ) -> str:
         """Set who collects the takeout order and when, in the restaurant's local time. A time that is not
         possible is refused with the nearest possible pickup times to offer the diner.
