@@ -10,19 +10,17 @@ raises OrderRefused, whose `sentence` is what the diner hears: nothing is stored
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-import phonenumbers
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from restaurants import phones
 from restaurants.hours import say_day, say_time, wall_clock
-from restaurants.models import MenuItem, Modifier, Restaurant
+from restaurants.models import MenuItem, Modifier, Restaurant, fold_name
 
 from .models import CENT, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_QUANTITY, Order, OrderLine, PickupSlot, ServiceDay
 from .pickup import Pickups
@@ -93,7 +91,7 @@ def order_start(*, restaurant: Restaurant, channel: str = Order.Channel.WEB, cal
     _refuse_unless_ordering(restaurant)
     phone = ""
     if channel == Order.Channel.PHONE and call is not None and call.caller_number:
-        phone = _e164(call.caller_number, restaurant.country) or ""
+        phone = phones.to_e164(call.caller_number, restaurant.country) or ""
     return Order.objects.create(
         restaurant=restaurant, call=call, channel=channel, currency=restaurant.currency, customer_phone=phone
     )
@@ -149,7 +147,7 @@ def order_remove_line(*, order: Order, line: int | str) -> None:
         if isinstance(line, int) and not isinstance(line, bool):
             found = [each for each in lines if each.pk == line]
         else:
-            found = [each for each in lines if _fold(each.name) == _fold(str(line))]
+            found = [each for each in lines if fold_name(each.name) == fold_name(str(line))]
         if not found:
             raise OrderRefused(f"There is no {_quote(line)} on the order.")
         if len(found) > 1:
@@ -365,9 +363,9 @@ def _dish(restaurant: Restaurant, dish: int | str) -> MenuItem:
             raise OrderRefused("That dish is not on our menu.")
     else:
         said = str(dish)
-        found = [i for i in items if _fold(i.name) == _fold(said)]
+        found = [i for i in items if fold_name(i.name) == fold_name(said)]
         if not found:
-            close = [i.name for i in restaurant.find_menu_items(said[:200])] if _fold(said) else []
+            close = [i.name for i in restaurant.find_menu_items(said[:200])] if fold_name(said) else []
             maybe = f" Did you mean {_or(close)}?" if close else ""
             raise OrderRefused(f"We have no dish called {_quote(said)}.{maybe}")
         if len(found) > 1:
@@ -397,10 +395,10 @@ def _choices(item: MenuItem, named: Iterable[int | str]) -> list[dict]:
         else:
             said_text = str(said)
             group_name, _, name = said_text.rpartition(":")
-            found = [(g, m) for g, m in every if _fold(m.name) == _fold(said_text)]
+            found = [(g, m) for g, m in every if fold_name(m.name) == fold_name(said_text)]
             if not found and group_name:
                 found = [
-                    (g, m) for g, m in every if _fold(g.name) == _fold(group_name) and _fold(m.name) == _fold(name)
+                    (g, m) for g, m in every if fold_name(g.name) == fold_name(group_name) and fold_name(m.name) == fold_name(name)
                 ]
         if not found:
             raise OrderRefused(f"The {item.name} has no choice called {_quote(said_text)}. {_offered(item, groups)}")
@@ -536,23 +534,10 @@ def _phone(phone, restaurant: Restaurant) -> str:
     text = str(phone).strip()
     if not text:
         return ""
-    number = _e164(text, restaurant.country)
+    number = phones.to_e164(text, restaurant.country)
     if number is None:
         raise OrderRefused("That phone number does not look right: could you say it again with the country code?")
     return number
-
-
-def _e164(text: str, country: str) -> str | None:
-    """`text` as an E.164 number (national numbers read as `country`'s), or None when it is not a valid one."""
-    if len(text) > 40:
-        return None
-    try:
-        parsed = phonenumbers.parse(text, country)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _aware(at, restaurant: Restaurant) -> dt.datetime:
@@ -604,13 +589,6 @@ def _describe(line) -> str:
     choices = f" with {_and(list(line.choices))}" if line.choices else ""
     note = f" ({line.note})" if line.note else ""
     return f"{line.quantity} {line.name}{choices}{note}"
-
-
-def _fold(text: str) -> str:
-    """For comparing names as said: case, accents, punctuation and spacing aside ("Suppli" is "Supplì")."""
-    text = unicodedata.normalize("NFKD", str(text).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w ]+", " ", text).split())
 
 
 def _quote(said) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import functools
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
@@ -440,27 +441,31 @@ class Restaurant(models.Model):
     def find_menu_items(self, name: str, limit: int = 3) -> list[MenuItem]:
         """Menu items whose name matches `name`: exact, then containing it, then close spellings."""
         items = list(self.menu().order_by("name"))
-        needle = _fold(name)
+        needle = fold_name(name)
         if not needle:
             return []
-        exact = [i for i in items if _fold(i.name) == needle]
+        exact = [i for i in items if fold_name(i.name) == needle]
         if exact:
             return exact[:limit]
-        containing = [i for i in items if needle in _fold(i.name)]
+        containing = [i for i in items if needle in fold_name(i.name)]
         if containing:
             return containing[:limit]
-        names = {_fold(i.name): i for i in items}
+        names = {fold_name(i.name): i for i in items}
         close = difflib.get_close_matches(needle, list(names), n=limit, cutoff=0.6)
         return [names[c] for c in close]
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"[^\w ]+", "", text.casefold()).strip()
+def fold_name(text: str) -> str:
+    """A name as said, for comparing: case, accents, punctuation and spacing aside ("suppli" is "Supplì"). The
+    menu search and the order rules (orders.services) match dishes and choices with it."""
+    text = unicodedata.normalize("NFKD", str(text).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w ]+", " ", text).split())
 
 
 def _best_match(name, candidates, *, key):
-    needle = _fold(name)
-    by_name = {_fold(key(c)): c for c in candidates}
+    needle = fold_name(name)
+    by_name = {fold_name(key(c)): c for c in candidates}
     if needle in by_name:
         return by_name[needle]
     for folded, c in by_name.items():

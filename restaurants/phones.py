@@ -39,3 +39,17 @@ def spoken(number, country: str = "") -> str:
         return written
     said = ", ".join(" ".join(group) for group in re.findall(r"\d+", written))
     return f"plus {said}" if written.startswith("+") else said
+
+
+def to_e164(text: str, country: str = "") -> str | None:
+    """What a diner or a caller's network gave as a phone number, in E.164 ("+390612345678"): national numbers
+    are read as `country`'s (ISO 3166); None when it is not a valid number (or longer than 40 characters)."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        parsed = phonenumbers.parse(text, country.upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -24,3 +24,18 @@ def test_at_home_nationally_abroad_internationally_said_group_by_group(number, c
 def test_what_is_not_a_number_comes_back_as_the_network_sent_it(number):
     assert phones.for_people(number, "GB") == (number or "")
     assert phones.spoken(number, "GB") == (number or "")
+
+
+@pytest.mark.parametrize(
+    ("given", "country", "e164"),
+    [
+        ("06 1234 5678", "IT", "+390612345678"),
+        ("+44 20 7946 0123", "IT", "+442079460123"),
+        ("(510) 555-0100", "US", "+15105550100"),
+        ("0612345678", "", None),  # a national number with no country to read it as
+        ("twelve", "GB", None),
+        ("1" * 41, "GB", None),
+    ],
+)
+def test_what_a_diner_says_is_kept_in_e164_or_refused(given, country, e164):
+    assert phones.to_e164(given, country) == e164
