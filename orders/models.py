@@ -15,6 +15,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from phonenumber_field.modelfields import PhoneNumberField
 
+from dispatch.models import Call
 from restaurants.models import MenuItem, Restaurant
 
 MAX_QUANTITY = 20
@@ -29,11 +30,6 @@ class OrderQuerySet(models.QuerySet):
     def holding_slots(self) -> OrderQuerySet:
         """Orders that take a place in their pickup slot: placed and not cancelled or rejected."""
         return self.filter(status__in=HOLDS_SLOT)
-
-
-class OrderChannel(models.TextChoices):
-    WEB = "web", "Web"
-    PHONE = "phone", "Phone"
 
 
 class OrderStatus(models.TextChoices):
@@ -56,7 +52,7 @@ class Order(models.Model):
     """One takeout order. A draft (no number, no slot) until placed; `version` counts the draft's changes, so
     placing can insist on the version the diner heard read back."""
 
-    Channel = OrderChannel
+    Channel = Call.Channel  # an order comes in on a call's channel: web or phone
     Status = OrderStatus
     HOLDS_SLOT = HOLDS_SLOT
 
