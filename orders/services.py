@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from restaurants import phones
 from restaurants.hours import say_day, say_time, wall_clock
 from restaurants.models import MenuItem, Modifier, Restaurant, fold_name
 
+from .events import announce
 from .models import CENT, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_QUANTITY, Order, OrderLine, PickupSlot, ServiceDay
 from .pickup import Pickups
 
@@ -265,6 +266,7 @@ def _take_slot_and_number(order: Order, restaurant: Restaurant) -> Order | Order
     order.number = days.values_list("last_number", flat=True).get()
     order.status, order.service_date, order.placed_at = Order.Status.PLACED, day, now
     order.save(update_fields=["number", "status", "service_date", "placed_at", "updated_at"])
+    announce(order, Order.Status.PLACED)
     return order
 
 
@@ -274,30 +276,76 @@ def _time_refused(pickups: Pickups, reason: str, near: dt.datetime) -> OrderRefu
     return OrderRefused(f"{reason} {pickups.offer(times)}", times=times)
 
 
-# Who may cancel what: the diner a draft or an order the kitchen has not yet accepted; staff any order not yet
-# collected.
+# Who may cancel what: the diner a draft or an order the kitchen has not yet accepted; staff any placed order not
+# yet collected (one not yet accepted is then rejected, one accepted cancelled).
 DINER_CANCELS = (Order.Status.DRAFT, Order.Status.PLACED)
-STAFF_CANCELS = (Order.Status.DRAFT, Order.Status.PLACED, Order.Status.ACCEPTED, Order.Status.READY)
+STAFF_CANCELS = (Order.Status.PLACED, Order.Status.ACCEPTED, Order.Status.READY)
+MAX_REASON_LENGTH = 200
 
 
 def order_cancel(*, order: Order, reason: str = "", by_staff: bool = False) -> Order:
     """Cancel the order (a single conditional update: of two cancels or a cancel and the kitchen's accept, one
-    wins). A diner may cancel a draft or an order the kitchen has not accepted yet; staff (`by_staff`) any order
-    not collected, with a `reason`. A cancelled order no longer holds its pickup slot."""
+    wins). A diner may cancel a draft or an order the kitchen has not accepted yet. Staff (`by_staff`) cancel a
+    placed order not yet collected, giving a `reason` (whitespace folded, at most MAX_REASON_LENGTH characters):
+    an order the kitchen had not accepted becomes "rejected", one it had "cancelled". A cancelled or rejected
+    order no longer holds its pickup slot; the kitchen and the webhook are told (orders.events) once it was
+    placed. Raises OrderRefused when the order is past cancelling, or staff give no reason."""
     allowed = STAFF_CANCELS if by_staff else DINER_CANCELS
-    reason = " ".join(str(reason).split())[:200]
-    won = Order.objects.filter(pk=order.pk, status__in=allowed).update(
-        status=Order.Status.CANCELLED, cancel_reason=reason, updated_at=timezone.now()
+    reason = " ".join(str(reason).split())
+    if by_staff and not reason:
+        raise OrderRefused("Please give a reason for cancelling: the diner may be told it.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise OrderRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+    status = Case(
+        When(status=Order.Status.PLACED, then=Value(Order.Status.REJECTED)), default=Value(Order.Status.CANCELLED)
     )
-    order = Order.objects.get(pk=order.pk)
+    with transaction.atomic():
+        won = Order.objects.filter(pk=order.pk, status__in=allowed).update(
+            status=status if by_staff else Value(Order.Status.CANCELLED), cancel_reason=reason,
+            updated_at=timezone.now(),
+        )  # fmt: skip
+        order = Order.objects.get(pk=order.pk)
+        if won and order.placed_at is not None:
+            announce(order, order.status)
     if not won:
-        if order.status == Order.Status.CANCELLED:
-            raise OrderRefused("This order is already cancelled.")
+        if order.status in (Order.Status.CANCELLED, Order.Status.REJECTED):
+            raise OrderRefused(f"This order is already {order.status}.")
         if order.status in (Order.Status.ACCEPTED, Order.Status.READY):
             raise OrderRefused(
                 f"The kitchen has already started on order {order.number}: please speak to the staff to change it."
             )
         raise _not_a_draft(order, Restaurant.objects.get(pk=order.restaurant_id))
+    return order
+
+
+# The kitchen's steps: each status, and the ones it may be reached from.
+KITCHEN_STEPS = {
+    Order.Status.ACCEPTED: (Order.Status.PLACED,),
+    Order.Status.READY: (Order.Status.PLACED, Order.Status.ACCEPTED),
+    Order.Status.COLLECTED: (Order.Status.ACCEPTED, Order.Status.READY),
+}
+
+
+def order_advance(*, order: Order, to: str) -> Order:
+    """The kitchen moves a placed order on: to "accepted", "ready" or "collected" (KITCHEN_STEPS says from
+    where). A single conditional update, so that of two staff clicking at once (or a click and the diner's
+    cancel) exactly one wins; the kitchen and the webhook are told (orders.events). Returns the order as it now
+    is. Raises OrderRefused with a sentence for staff when the order is no longer in a status it may be moved
+    from (someone else moved it first), and ValueError for a `to` that is not a kitchen step."""
+    if to not in KITCHEN_STEPS:
+        raise ValueError(f"not a kitchen step: {to!r}")
+    with transaction.atomic():
+        won = Order.objects.filter(pk=order.pk, status__in=KITCHEN_STEPS[to]).update(
+            status=to, updated_at=timezone.now()
+        )
+        order = Order.objects.get(pk=order.pk)
+        if won:
+            announce(order, to)
+    if not won:
+        raise OrderRefused(
+            f"Order {order.number or order.pk} is {order.get_status_display().lower()} now, so it cannot be "
+            f"marked {Order.Status(to).label.lower()}."
+        )
     return order
 
 
@@ -354,9 +402,7 @@ def _changed(order: Order, *fields: str) -> None:
 
 def _dish(restaurant: Restaurant, dish: int | str) -> MenuItem:
     """The restaurant's dish named `dish` (or with that id), on offer now."""
-    items = list(
-        restaurant.menu_items().select_related("section").prefetch_related("modifier_groups__modifiers")
-    )
+    items = list(restaurant.menu_items().select_related("section").prefetch_related("modifier_groups__modifiers"))
     if isinstance(dish, int) and not isinstance(dish, bool):
         found = [i for i in items if i.pk == dish]
         if not found:
@@ -398,7 +444,9 @@ def _choices(item: MenuItem, named: Iterable[int | str]) -> list[dict]:
             found = [(g, m) for g, m in every if fold_name(m.name) == fold_name(said_text)]
             if not found and group_name:
                 found = [
-                    (g, m) for g, m in every if fold_name(g.name) == fold_name(group_name) and fold_name(m.name) == fold_name(name)
+                    (g, m)
+                    for g, m in every
+                    if fold_name(g.name) == fold_name(group_name) and fold_name(m.name) == fold_name(name)
                 ]
         if not found:
             raise OrderRefused(f"The {item.name} has no choice called {_quote(said_text)}. {_offered(item, groups)}")
@@ -431,7 +479,9 @@ def _choices(item: MenuItem, named: Iterable[int | str]) -> list[dict]:
 
 
 def _offered(item: MenuItem, groups) -> str:
-    """"Its choices are Size: Small or Large; Extras: Basil or Burrata." or "It comes as it is." (on offer only)"""
+    """What a dish's choices are, on offer only: "Its choices are Size: Small or Large; Extras: Basil or Burrata."
+    or "It comes as it is."
+    """
     parts = [
         f"{g.name}: {_or(names)}" for g in groups if (names := [m.name for m in g.modifiers.all() if m.is_available])
     ]
@@ -441,9 +491,7 @@ def _offered(item: MenuItem, groups) -> str:
 def _unit_price(item: MenuItem, chosen: list[dict]) -> Decimal:
     """The dish's price plus its choices' price changes; never below zero (a large negative change on a cheap
     dish is a free dish, not a refund)."""
-    return max(item.price + sum((Decimal(m["price_delta"]) for m in chosen), Decimal("0")), Decimal("0")).quantize(
-        CENT
-    )
+    return max(item.price + sum((Decimal(m["price_delta"]) for m in chosen), Decimal("0")), Decimal("0")).quantize(CENT)
 
 
 @dataclass
@@ -554,7 +602,13 @@ def _aware(at, restaurant: Restaurant) -> dt.datetime:
 def _summary(order: Order, restaurant: Restaurant, unavailable: set[int]) -> OrderSummary:
     lines = tuple(
         LineSummary(
-            line.pk, line.name, line.quantity, tuple(line.choices), line.note, line.unit_price, line.line_total,
+            line.pk,
+            line.name,
+            line.quantity,
+            tuple(line.choices),
+            line.note,
+            line.unit_price,
+            line.line_total,
             line.pk not in unavailable,
         )  # fmt: skip
         for line in order.lines.all()
@@ -585,7 +639,7 @@ def _summary(order: Order, restaurant: Restaurant, unavailable: set[int]) -> Ord
 
 
 def _describe(line) -> str:
-    """"2 Margherita with Large and Burrata (no basil)"."""
+    """ "2 Margherita with Large and Burrata (no basil)"."""
     choices = f" with {_and(list(line.choices))}" if line.choices else ""
     note = f" ({line.note})" if line.note else ""
     return f"{line.quantity} {line.name}{choices}{note}"
