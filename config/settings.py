@@ -103,7 +103,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # The websocket routes (its `websocket_urlpatterns`), which config/asgi.py serves as Django serves ROOT_URLCONF.
-WEBSOCKET_URLCONF = "dispatch.staff.routing"
+WEBSOCKET_URLCONF = "config.routing"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = None
 
