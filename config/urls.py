@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("dispatch.urls")),
+    path("staff/orders/", include("orders.urls")),
     path("staff/", include("dispatch.staff.urls")),
     path("", include("restaurants.urls")),
 ]

@@ -63,7 +63,8 @@ def _time(value: dt.datetime | None) -> str | None:
 def order_event(order: Order) -> dict:
     """What the kitchen page shows of an order (read through `ready_orders`): number, status, who and when
     (pickup in UTC and as the restaurant's locale writes its local time), lines with their choices and notes,
-    the total as the restaurant's locale writes it, and the cancel reason."""
+    the total as the restaurant's locale writes it, and the cancel reason. `pickup_day` is "" when the pickup is
+    today (the restaurant's local date), else its day, "Tue 8 Dec"."""
     restaurant = order.restaurant
     pickup_local = order.pickup_at.astimezone(restaurant.tz) if order.pickup_at else None
     return {
@@ -80,6 +81,7 @@ def order_event(order: Order) -> dict:
             "customer_phone": restaurant_phone(order),
             "pickup_at": _time(order.pickup_at),
             "pickup_time": hours.say_time(pickup_local, restaurant.language) if pickup_local else "",
+            "pickup_day": _day_label(pickup_local, restaurant),
             "service_date": order.service_date.isoformat() if order.service_date else None,
             "placed_at": _time(order.placed_at),
             "lines": [
@@ -97,6 +99,13 @@ def order_event(order: Order) -> dict:
             "updated_at": _time(order.updated_at),
         },
     }
+
+
+def _day_label(local: dt.datetime | None, restaurant) -> str:
+    """The pickup's local day as the kitchen board writes it, "Tue 8 Dec"; "" for today (and no pickup)."""
+    if local is None or local.date() == restaurant.local_now().date():
+        return ""
+    return f"{local:%a} {local.day} {local:%b}"
 
 
 def restaurant_phone(order: Order) -> str:
