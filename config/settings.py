@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "restaurants",
     "dispatch",
     "orders",
@@ -154,6 +156,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "maitre_cache"}
     )
 }
+
+# Background work that must survive a restart or a slow receiver (order webhooks): Django's task framework
+# (django-tasks) with its database backend, so a task is enqueued in the same transaction as the row it is about;
+# `manage.py db_worker` runs them (the Procfile's `tasks`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
