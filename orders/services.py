@@ -342,10 +342,10 @@ def order_advance(*, order: Order, to: str) -> Order:
         if won:
             announce(order, to)
     if not won:
-        raise OrderRefused(
-            f"Order {order.number or order.pk} is {order.get_status_display().lower()} now, so it cannot be "
-            f"marked {Order.Status(to).label.lower()}."
-        )
+        now = order.get_status_display().lower()
+        if order.status == to:
+            raise OrderRefused(f"Order {order.number} is already {now}.")
+        raise OrderRefused(f"Order {order.number} is {now} now, so it cannot be marked {to}.")
     return order
 
 
