@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from livekit.agents import AgentSession
 
 from agent_worker import lookups
-from agent_worker.agent import RestaurantAgent
+from agent_worker.agent import PhoneAgent, PhoneCaller, RestaurantAgent
 from agent_worker.db import run_orm
 from agent_worker.records import CallRecord
 from dispatch.models import Call
@@ -43,15 +43,18 @@ def takeout(db):
     return restaurant
 
 
-def talk(restaurant, model: ScriptedLLM, *turns, room: str = ""):
+def talk(restaurant, model: ScriptedLLM, *turns, room: str = "", caller: PhoneCaller | None = None):
     """Each turn through one session: a string is what the diner types; a callable gets the results so far and
-    may change the model's script (as a model that remembers what a tool said). Returns the RunResults."""
+    may change the model's script (as a model that remembers what a tool said). With `caller`, the session is a
+    phone call's (PhoneAgent). Returns the RunResults."""
 
     async def main():
         profile = await run_orm(lookups.load_profile, restaurant.pk)
         results = []
+        record = CallRecord(room)
+        agent = PhoneAgent(profile, record, caller) if caller else RestaurantAgent(profile, record)
         async with model, AgentSession(llm=model) as session:
-            await session.start(RestaurantAgent(profile, CallRecord(room)))
+            await session.start(agent)
             for turn in turns:
                 if callable(turn):
                     turn(results)
@@ -130,6 +133,36 @@ def test_a_whole_order_is_asked_for_its_choice_read_back_confirmed_and_placed(cl
     assert (order.total, order.customer_name, order.version) == (Decimal("30.00"), "Giulia", version)
     [line] = order.lines.all()
     assert (line.quantity, line.choices, line.note, line.line_total) == (2, ["Large", "Burrata"], "well done", 30)
+
+
+@pinned(MONDAY_NIGHT_UTC)
+def test_on_the_phone_the_callers_number_is_on_the_order_without_asking(clock, takeout):
+    Call.objects.create(
+        restaurant=takeout, room_name=ROOM, channel=Call.Channel.PHONE, caller_number="+393471234567",
+        participant_identity="sip_+393471234567",
+    )  # fmt: skip
+    caller = PhoneCaller(
+        room_name=ROOM, identity="sip_+393471234567", number="+393471234567", dialled=str(takeout.phone),
+        can_transfer=False,
+    )  # fmt: skip
+    model = ScriptedLLM(ADD_LARGE, Rule("pick it up", "set_pickup", {"name": "Marco", "time": "20:00"}), READ)
+
+    def confirm(results):
+        model.rules = (Rule("yes", "place_order", {"version": version_in(results[-1].expect[1].event().item.output)}),)
+
+    added, pickup, read, placed = talk(
+        takeout, model, "Two large margheritas with burrata, well done", "Marco, I'll pick it up at eight",
+        "Read it back", confirm, "Yes", room=ROOM, caller=caller,
+    )  # fmt: skip
+
+    assert not output(added, "add_to_order")[1]
+    assert output(pickup, "set_pickup") == ("Pickup at 20:00 today. Name: Marco. Phone: +393471234567.", False)
+    text, error = output(read, "read_order")
+    assert not error and "No phone number yet." not in text
+    text, error = output(placed, "place_order")
+    assert not error and text.startswith("Placed: order number 101, Marco, total €30.00, pickup at 20:00 today.")
+    order = Order.objects.get()
+    assert (order.channel, order.customer_phone, order.call.room_name) == (Order.Channel.PHONE, "+393471234567", ROOM)
 
 
 @pinned(MONDAY_NIGHT_UTC)
