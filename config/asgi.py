@@ -1,7 +1,7 @@
 """ASGI entry point: Django over Channels (daphne in development, any ASGI server in production).
 
 HTTP goes to Django (ROOT_URLCONF); websockets to the routes of settings.WEBSOCKET_URLCONF (the staff's live pages,
-dispatch/staff/routing.py), with the user read from Django's session cookie, and only from pages whose Origin is one
+config/routing.py), with the user read from Django's session cookie, and only from pages whose Origin is one
 of ALLOWED_HOSTS.
 """
 
