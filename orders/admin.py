@@ -1,20 +1,25 @@
 """Orders in admin, read-only: staff see their restaurants' orders and lines as they were placed (the kitchen's
-buttons live on the kitchen page). Scoped like every admin (restaurants.admin_base)."""
+buttons live on the kitchen page), and each order event's webhook delivery with its attempts (a delivery that gave
+up can be retried). Scoped like every admin (restaurants.admin_base)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from decimal import Decimal
 
 from django.contrib import admin
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from restaurants.admin_base import RestaurantScopedAdmin
 from restaurants.models import Restaurant
 
-from .models import Order, OrderLine
+from . import webhooks
+from .models import Order, OrderLine, WebhookAttempt, WebhookDelivery
 
 
 class ReadOnly:
@@ -39,6 +44,15 @@ class OrderLineInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
     def chosen(self, line: OrderLine) -> str:
         return ", ".join(f"{m['name']} ({m['price_delta']})" if Decimal(m["price_delta"]) else m["name"]
                          for m in line.modifiers)  # fmt: skip
+
+
+class WebhookDeliveryInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
+    model = WebhookDelivery
+    restaurant_path = "order__restaurant"
+    fields = ["event_type", "status", "attempt_count", "created_at", "delivered_at", "next_attempt_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
 
 
 class ServiceDayFilter(admin.SimpleListFilter):
@@ -75,7 +89,7 @@ class OrderAdmin(ReadOnly, RestaurantScopedAdmin, admin.ModelAdmin):
         "customer_phone", "total_text", "placed_at", "cancel_reason", "version", "created_at",
     ]  # fmt: skip
     readonly_fields = fields
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, WebhookDeliveryInline]
 
     @admin.display(description="Pickup (local time)", ordering="pickup_at")
     def pickup(self, order: Order) -> str:
@@ -86,3 +100,56 @@ class OrderAdmin(ReadOnly, RestaurantScopedAdmin, admin.ModelAdmin):
     @admin.display(description="Total", ordering="total")
     def total_text(self, order: Order) -> str:
         return order.restaurant.format_price(order.total)
+
+
+class WebhookAttemptInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
+    model = WebhookAttempt
+    restaurant_path = "delivery__order__restaurant"
+    fields = ["at", "status_code", "error", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnly, RestaurantScopedAdmin, admin.ModelAdmin):
+    """Each order event sent (or being sent) to a restaurant's order webhook, with every attempt."""
+
+    restaurant_path = "order__restaurant"
+    list_display = [
+        "event_type", "order_link", "restaurant", "status", "attempt_count", "created_at", "next_attempt_at",
+        "delivered_at",
+    ]  # fmt: skip
+    list_filter = ["status", "event_type", "order__restaurant"]
+    list_select_related = ["order__restaurant"]
+    search_fields = ["webhook_id", "=order__number"]
+    fields = [
+        "order_link", "restaurant", "event_type", "status", "webhook_id", "url", "attempt_count", "created_at",
+        "next_attempt_at", "delivered_at", "body",
+    ]  # fmt: skip
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["retry"]
+
+    @admin.display(description="Order", ordering="order")
+    def order_link(self, delivery: WebhookDelivery) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[delivery.order_id]), delivery.order
+        )
+
+    @admin.display(description="Restaurant", ordering="order__restaurant__name")
+    def restaurant(self, delivery: WebhookDelivery) -> str:
+        return delivery.order.restaurant.name
+
+    @admin.display(description="Body (as sent)")
+    def body(self, delivery: WebhookDelivery) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False))
+
+    # Whoever may see a delivery may have it sent again: it goes to their own restaurant's receiver.
+    @admin.action(description="Retry selected deliveries that gave up (one more attempt each)", permissions=["view"])
+    def retry(self, request, queryset) -> None:
+        retried = webhooks.retry_given_up(queryset)
+        if retried:
+            noun = "delivery" if retried == 1 else "deliveries"
+            self.message_user(request, f"{retried} given-up {noun} will be tried again within a few seconds.")
+        else:
+            self.message_user(request, "None of the selected deliveries had given up.", level="warning")

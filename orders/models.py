@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from dispatch.models import Call
@@ -180,3 +181,81 @@ class ServiceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.restaurant_id} {self.date}"
+
+
+# --- Order webhooks (orders.webhooks) -------------------------------------------------------------------------
+
+
+class WebhookDeliveryQuerySet(models.QuerySet):
+    def unfinished(self) -> WebhookDeliveryQuerySet:
+        """Deliveries still to be made: pending or failed (with attempts left or retried from admin)."""
+        return self.filter(status__in=WebhookDelivery.UNFINISHED)
+
+
+class WebhookDelivery(models.Model):
+    """One order event for the restaurant's order webhook (orders.webhooks): the JSON body built when the event
+    happened, sent byte for byte on every attempt under one webhook-id (so a receiver can drop a repeat), until
+    the receiver answers 2xx or the attempts run out. Deliveries of one order are made in the order they were
+    recorded: a delivery waits while an earlier one of its order is unfinished."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        FAILED = "failed", "Failed, will retry"
+        DELIVERED = "delivered", "Delivered"
+        GAVE_UP = "gave_up", "Given up"
+
+    UNFINISHED = (Status.PENDING, Status.FAILED)
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event_type = models.CharField("type", max_length=40, help_text='The event, e.g. "order.placed".')
+    payload = models.TextField(help_text="The JSON body as sent, built when the event happened.")
+    url = models.URLField("URL", max_length=500, help_text="Where it was sent: the restaurant's address at the time.")
+    webhook_id = models.CharField(
+        "webhook-id", max_length=40, help_text="The same on every attempt: receivers drop a delivery they have had."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveSmallIntegerField("attempts", default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When it is tried next, if unfinished.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("event at", default=timezone.now)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook_id"], name="webhook_delivery_unique_id"),
+            models.CheckConstraint(
+                condition=~Q(status="delivered") | Q(delivered_at__isnull=False), name="webhook_delivered_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(fields=["order", "id"], name="webhook_delivery_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in self.UNFINISHED
+
+
+class WebhookAttempt(models.Model):
+    """One try at a delivery: when, how long it took, and the receiver's HTTP status or, when there was no answer
+    (or no 2xx), the reason in one line."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField("sent at")
+    status_code = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="Why it failed, in one line; empty when delivered.")
+    duration_ms = models.PositiveIntegerField("duration (ms)")
+
+    class Meta:
+        ordering = ["delivery", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"Attempt at {self.at:%Y-%m-%d %H:%M:%S} UTC"

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
@@ -95,10 +96,15 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
         ("Voice agent", {"fields": [
             "language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions", "max_concurrent_calls",
         ]}),
-        ("Takeout orders", {"fields": ["takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes"]}),
+        ("Takeout orders", {"fields": [
+            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes", "order_webhook_url",
+            "order_webhook_secret",
+        ]}),
         ("Questions the agent could not answer", {"fields": ["open_questions"]}),
     ]  # fmt: skip
     filter_horizontal = ["staff"]
+    # A web address typed without its scheme is taken as https:// (Django 6's default), which is what is allowed.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_fieldsets(self, request, obj=None):
         if not request.user.is_superuser:
@@ -107,7 +113,8 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Simultaneous calls share the workers every restaurant uses: sized by whoever runs them.
-        return ["open_questions"] if request.user.is_superuser else ["open_questions", "max_concurrent_calls"]
+        shown = ["open_questions", "order_webhook_secret"]
+        return shown if request.user.is_superuser else [*shown, "max_concurrent_calls"]
 
     def get_queryset(self, request):
         # The count comes through the reverse relation: restaurants imports nothing of dispatch's.

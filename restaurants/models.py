@@ -7,10 +7,12 @@ in the restaurant's ISO 4217 currency.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import difflib
 import functools
 import re
+import secrets
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from babel.core import get_global
 from babel.numbers import format_currency
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Cast
@@ -53,6 +55,34 @@ def validate_time_zone(value: str) -> None:
 def validate_currency(value: str) -> None:
     if value not in get_global("all_currencies"):
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as EUR, GBP or USD.")
+
+
+# Where a restaurant's order events are sent (orders.webhooks): a bounded web address, https outside DEBUG.
+MAX_WEBHOOK_URL_LENGTH = 500
+# Its own code: a form would show its own "Enter a valid URL." for the code "invalid".
+_WEBHOOK_URL = URLValidator(
+    schemes=["http", "https"], message="Enter a web address such as https://pos.example.com/maitre/orders.",
+    code="webhook_url",
+)  # fmt: skip
+
+
+def validate_webhook_url(value: str) -> None:
+    """An order webhook address: http(s) with a host, no fragment; https only unless DEBUG is on (a local
+    receiver while developing), because each order carries the diner's name and phone number and the receiver's
+    certificate is what keeps them from going to anyone else. Raises ValidationError with a sentence for staff."""
+    _WEBHOOK_URL(value)
+    if "#" in value:
+        raise ValidationError("Leave out the #...: the part after # is never sent to the receiver.")
+    if not settings.DEBUG and not value.lower().startswith("https://"):
+        raise ValidationError(
+            "Use an https:// address: each order carries the diner's name and phone number, which plain http "
+            "would send readable to anyone on the way."
+        )
+
+
+def new_webhook_secret() -> str:
+    """A new Standard Webhooks signing secret: "whsec_" and 32 random bytes in base64 (50 characters)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class FixedList(models.Model):
@@ -284,6 +314,15 @@ class Restaurant(models.Model):
     last_order_minutes = models.PositiveSmallIntegerField(
         "last pickup before closing", default=15, validators=[MaxValueValidator(MAX_PICKUP_LEAD_MINUTES)],
         help_text="Minutes before a service period closes after which no pickup is offered.",
+    )  # fmt: skip
+    order_webhook_url = models.URLField(
+        "order webhook URL", max_length=MAX_WEBHOOK_URL_LENGTH, blank=True, validators=[validate_webhook_url],
+        help_text="Each order event (placed, accepted, ready, collected, cancelled, rejected) is sent here as a "
+        "signed POST, e.g. to a till (POS) bridge or an SMS service; https:// only. Empty: none is sent.",
+    )  # fmt: skip
+    order_webhook_secret = models.CharField(
+        "order webhook signing secret", max_length=100, default=new_webhook_secret, editable=False,
+        help_text="Give it to whoever runs the receiver: it checks each delivery with it (Standard Webhooks).",
     )  # fmt: skip
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

@@ -81,7 +81,8 @@ class TestRestaurantPages:
 
         [takeout] = [f for f in response.context["adminform"] if f.name == "Takeout orders"]
         assert [line.fields[0] for line in takeout] == [
-            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes"
+            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes", "order_webhook_url",
+            "order_webhook_secret",
         ]  # fmt: skip
 
     def test_staff_switch_takeout_on_with_their_kitchens_pace(self, admin_client, bare):

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from dispatch.models import Call, UnansweredQuestion
-from orders.models import Order
+from orders.models import Order, WebhookDelivery
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
 from restaurants.models import (
     Allergen,
@@ -69,7 +69,11 @@ def alfa(db) -> Restaurant:
     add_choices(restaurant)
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
-    Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Anna")
+    order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Anna")
+    WebhookDelivery.objects.create(
+        order=order, event_type="order.placed", payload='{"data": {"customer_name": "Anna"}}',
+        url="https://pos.alfa.example/orders", webhook_id="msg_alfa",
+    )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
     return restaurant
 
@@ -83,7 +87,11 @@ def beta(db) -> Restaurant:
     add_choices(restaurant, prefix="Beta ")
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
-    Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Beta diner")
+    order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Beta diner")
+    WebhookDelivery.objects.create(
+        order=order, event_type="order.placed", payload='{"data": {"customer_name": "Beta diner"}}',
+        url="https://pos.beta.example/orders", webhook_id="msg_beta",
+    )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
     staff_member("beta-staff", restaurant)
     return restaurant
@@ -105,6 +113,7 @@ ADMINS = {
     "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
     "phoneline": ("restaurants", lambda r: r.phone_lines.get()),
     "order": ("orders", lambda r: r.orders.get()),
+    "webhookdelivery": ("orders", lambda r: WebhookDelivery.objects.get(order__restaurant=r)),
     "modifiergroup": ("restaurants", lambda r: ModifierGroup.objects.get(menu_item__section__restaurant=r, name="Size")),
     "modifier": (
         "restaurants", lambda r: Modifier.objects.get(group__menu_item__section__restaurant=r, name__endswith="Large")
@@ -492,7 +501,7 @@ class TestStaffGroup:
             "restaurants.view_restaurant", "restaurants.change_restaurant",
             "restaurants.view_allergen", "restaurants.view_dietarytag", "dispatch.view_call",
             "dispatch.view_unansweredquestion", "dispatch.change_unansweredquestion",
-            "orders.view_order", "orders.view_orderline",
+            "orders.view_order", "orders.view_orderline", "orders.view_webhookdelivery", "orders.view_webhookattempt",
         }  # fmt: skip
 
 
