@@ -8,6 +8,7 @@ allergens) comes from a tool that reads the database when called. Import this mo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from restaurants.models import DietaryTag
 from . import lookups, turn_facts
 from .db import run_orm
 from .lookups import RestaurantProfile
+from .order_card import OrderCards
 from .records import CallRecord
 
 logger = logging.getLogger("maitre.agent")
@@ -246,6 +248,23 @@ def how_to_reach_staff(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
     return "call back later: the staff will see the question"
 
 
+def shows_order(tool):
+    """An order tool that, once it has run (done or refused: a refusal may have changed the order too), shows the
+    order on the diner's page (RestaurantAgent.show_order) before the model hears the result."""
+
+    @functools.wraps(tool)
+    async def run(self: RestaurantAgent, *args, **kwargs) -> str:
+        try:
+            said = await tool(self, *args, **kwargs)
+        except ToolError:
+            await self.show_order()
+            raise
+        await self.show_order()
+        return said
+
+    return run
+
+
 @dataclass(frozen=True)
 class PhoneCaller:
     """Who is on a phone call: the SIP participant's identity in `room_name`, their number (`number`,
@@ -285,6 +304,7 @@ class RestaurantAgent(Agent):
             restaurant_id=profile.id, channel="phone" if caller else "web", room_name=record.room_name,
             caller_number=caller.number if caller else "",
         )  # fmt: skip
+        self.order_cards = OrderCards()  # the order as the diner's page shows it (web calls only)
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
         """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
@@ -384,6 +404,18 @@ class RestaurantAgent(Agent):
 
     # --- Takeout orders (given to the model only when the restaurant takes orders: see __init__) ------------
 
+    async def show_order(self) -> None:
+        """On a web call, send the session's order as it now stands to the diner's page (order_card.py); on the
+        phone, in a session without a room (console, tests) or before the first dish, nothing. Never raises."""
+        if self.order_id is None or self.order_context.channel != "web":
+            return
+        try:
+            room = self.session.room_io.room
+        except RuntimeError:  # no room: nobody to show it to
+            return
+        await self.order_cards.show(room, self.order_id)
+
+    @shows_order
     async def add_to_order(
         self, dish: OrderDish = None, quantity: OrderQuantity = 1, choices: OrderChoices = None, note: OrderNote = None
     ) -> str:
@@ -406,6 +438,7 @@ class RestaurantAgent(Agent):
         )
         return said
 
+    @shows_order
     async def remove_from_order(self, line: OrderLineRef = None) -> str:
         """Take one line off the diner's takeout order.
 
@@ -419,6 +452,7 @@ class RestaurantAgent(Agent):
             raise ToolError(lookups.UNCLEAR_LINE)
         return await run_orm(lookups.order_remove, self.order_id, line)
 
+    @shows_order
     async def read_order(self) -> str:
         """Read the diner's takeout order as it stands: numbered lines with their choices and prices, the total,
         the pickup time and name, and the order's version.
@@ -429,6 +463,7 @@ class RestaurantAgent(Agent):
         """
         return await run_orm(lookups.order_text, self.order_id)
 
+    @shows_order
     async def set_pickup(
         self, name: CustomerName = None, date: PickupDate = None, time: PickupTime = None, phone: CustomerPhone = None
     ) -> str:
@@ -447,6 +482,7 @@ class RestaurantAgent(Agent):
         """
         return await run_orm(lookups.order_pickup, self.order_id, name, date, time, phone)
 
+    @shows_order
     async def place_order(self, version: OrderVersion = None) -> str:
         """Place the diner's takeout order: it goes to the kitchen and gets a number.
 
@@ -462,6 +498,7 @@ class RestaurantAgent(Agent):
             raise ToolError(lookups.UNCLEAR_VERSION)
         return await run_orm(lookups.order_placing, self.order_id, version)
 
+    @shows_order
     async def cancel_order(self) -> str:
         """Cancel the diner's takeout order: the one being built, or the one just placed if the kitchen has not
         started on it.
