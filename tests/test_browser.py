@@ -385,6 +385,30 @@ fake.connectionReturns = () => {
   fake.room.emit("participantConnected", fake.agent);
 };
 fake.blockAudio = () => { fake.room.canPlaybackAudio = false; fake.room.emit("audioPlaybackChanged", false); };
+// Someone in the room who is not the agent (a second page with a token for the room, say).
+fake.otherJoins = (identity) => {
+  const other = { identity, isAgent: false, attributes: {} };
+  fake.room.remoteParticipants.set(identity, other);
+  fake.room.emit("participantConnected", other);
+};
+// One text stream of `text` on `topic` from `identity`, as livekit-client 2.23.0 hands it over: the topic's
+// handler gets (reader, {identity}); reader.info has id, topic, size (bytes), timestamp, attributes; the
+// text comes from reader.readAll() (or by iterating). A topic without a handler is dropped, as the client
+// does. Resolves once the page has read the stream and dealt with it, or once it is clear it will not.
+fake.sendText = (identity, topic, text) => new Promise((done) => {
+  const handler = fake.room.handlers[topic];
+  if (!handler) return done(false);
+  const info = { id: "TS_" + Math.random(), topic, mimeType: "text/plain", timestamp: Date.now(),
+                 size: new TextEncoder().encode(text).length, attributes: {} };
+  const read = () => { setTimeout(() => done(true), 0); return text; };  // after the reader's own .then
+  const reader = {
+    info,
+    async readAll() { await tick(); return read(); },
+    async *[Symbol.asyncIterator]() { await tick(); yield read(); },
+  };
+  handler(reader, { identity });
+  setTimeout(() => done(false), 200);  // a stream the page chose not to read
+});
 """
 
 
@@ -513,3 +537,106 @@ def test_the_agent_leaving_ends_the_call(trattoria, livekit, live_server, page):
     expect(page.locator("#call-status")).to_have_text("The agent left the call.")
     expect(page.get_by_role("button", name="Talk to us")).to_be_enabled()
     assert page.evaluate("window.fakeLiveKit.room.gone") is True
+
+
+# --- The order card: the cards the agent sent for a whole order on the demo data, shown by the page ---------
+
+
+@pytest.fixture
+def paloma_cards(demo) -> list[str]:
+    """The order cards (JSON) the agent sends while a diner orders two Al pastor with salsa roja and guacamole at
+    La Paloma (demo), gives a name and a pickup time, hears it read back and says yes (tests/test_order_card.py:
+    the real tools and order_card.py through AgentSession with the scripted model). Request the clock first."""
+    from tests.test_order_card import TOPIC, order_by_voice, web_call_at_paloma
+
+    sent, _model, _results = order_by_voice(web_call_at_paloma())
+    return [each.text for each in sent.on_topic(TOPIC)]
+
+
+def send_card(page, text: str, identity: str = "agent-AJ_1") -> bool:
+    return page.evaluate("([who, text]) => window.fakeLiveKit.sendText(who, 'maitre.order', text)", [identity, text])
+
+
+@pinned(MONDAY_NIGHT_UTC)  # 15:30 in Los Angeles: the order is for 19:30 there, today
+def test_the_diner_sees_the_order_as_it_is_built_and_its_confirmation(clock, paloma_cards, livekit, live_server, page):
+    added, with_pickup, read_back, placed = paloma_cards
+    number = json.loads(placed)["number"]
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/taqueria-la-paloma/")
+    card = page.locator("#order-card")
+    said = page.locator("#order-said")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    expect(page.locator("#call-status")).to_have_text("Listening")
+    expect(card).to_be_hidden()
+
+    assert send_card(page, added)
+
+    expect(card).to_be_visible()
+    expect(page.locator("#order-heading")).to_have_text("Your order")
+    expect(card.locator(".order-line-name")).to_have_text(["2 × Al pastor"])
+    expect(card.locator(".order-line-choices")).to_have_text(["Salsa roja, Guacamole"])
+    expect(card.locator(".order-line-total")).to_have_text(["$11.50"])
+    expect(page.locator("#order-total")).to_have_text("$11.50")
+    expect(page.locator("#order-pickup")).to_be_hidden()
+    expect(said).to_have_text("Order updated. Total $11.50.")
+    assert said.get_attribute("aria-live") == "polite"
+
+    # Someone who is not the agent sends a "confirmation", and a broken card comes: neither is shown.
+    page.evaluate("window.fakeLiveKit.otherJoins('diner-2')")
+    forged = {**json.loads(placed), "seq": 99, "number": 999, "total": "$0.01"}
+    assert not send_card(page, json.dumps(forged), identity="diner-2")
+    assert send_card(page, '{"seq": 98, "status": "placed", "number": 998')
+    assert send_card(page, json.dumps({**json.loads(placed), "seq": 97, "lines": "Al pastor"}))
+    expect(card.locator(".order-line-total")).to_have_text(["$11.50"])
+    expect(page.locator("#order-number")).to_be_hidden()
+
+    assert send_card(page, with_pickup)  # the next change updates the same card
+
+    expect(page.locator("#order-pickup")).to_have_text("Pickup today at 7:30\u202fPM, for Giulia")
+    expect(page.locator("#order-heading")).to_have_text("Your order")
+    assert send_card(page, read_back)
+    assert send_card(page, placed)
+
+    expect(page.locator("#order-heading")).to_have_text("Order placed")
+    expect(page.locator("#order-number")).to_have_text(f"Order number {number}")
+    expect(page.locator("#order-pickup")).to_have_text("Pickup today at 7:30\u202fPM, for Giulia")
+    expect(page.locator("#order-note")).to_have_text("Pay when you pick it up.")
+    expect(card.locator(".order-line-name")).to_have_text(["2 × Al pastor"])
+    expect(said).to_have_text(f"Order placed: number {number}. Pickup today at 7:30\u202fPM.")
+    assert send_card(page, read_back)  # a card overtaken by a later one changes nothing
+    expect(page.locator("#order-heading")).to_have_text("Order placed")
+
+    # The confirmation stays after the call ends, until the diner starts a new call.
+    page.get_by_role("button", name="Hang up").click()
+    expect(page.locator("#call-status")).to_have_text("Call ended.")
+    expect(page.locator("#order-number")).to_have_text(f"Order number {number}")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(card).to_be_hidden()
+
+
+@pinned(MONDAY_NIGHT_UTC)
+def test_a_cancelled_order_says_so_and_a_draft_left_by_the_call_says_it_was_not_placed(
+    clock, paloma_cards, livekit, live_server, page
+):
+    added, *_ = paloma_cards
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/taqueria-la-paloma/")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    assert send_card(page, added)
+    expect(page.locator("#order-heading")).to_have_text("Your order")
+
+    page.get_by_role("button", name="Hang up").click()
+
+    expect(page.locator("#order-note")).to_have_text("The call ended before this order was placed.")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    assert send_card(page, json.dumps({**json.loads(added), "status": "cancelled"}))
+
+    expect(page.locator("#order-heading")).to_have_text("Order cancelled")
+    expect(page.locator("#order-note")).to_have_text("This order is cancelled.")
+    expect(page.locator("#order-said")).to_have_text("Order cancelled.")

@@ -1,9 +1,11 @@
 // The "Talk to us" widget on a restaurant's page (templates/restaurants/_talk.html).
 // Flow: POST /api/connection-details -> {serverUrl, participantToken} -> join the LiveKit room, where the
 // agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
+// A takeout order the agent takes shows as a card beside the transcript (order_card.js).
 // livekit-client is imported by its path next to this file's (static/vendor/), so the page needs no inline
 // import map and its Content-Security-Policy can forbid inline scripts.
 import * as lk from "../vendor/livekit-client/livekit-client.esm.mjs";
+import { hideOrder, orderCallEnded, receiveOrders, showOrder } from "./order_card.js";
 import { enableAudioButton, playAudio, showTranscriptions } from "./room_media.js";
 
 const { ConnectionState, Room, RoomEvent } = lk;
@@ -30,6 +32,10 @@ const transcript = $("transcript");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
 const audioBox = $("agent-audio");
+const orderEls = {
+  card: $("order-card"), heading: $("order-heading"), number: $("order-number"), lines: $("order-lines"),
+  total: $("order-total"), pickup: $("order-pickup"), note: $("order-note"), said: $("order-said"),
+};
 
 const restaurantName = widget.dataset.restaurantName;
 // LiveKit drops a dispatch when no worker has room, and says nothing: the agent not joining is the only sign.
@@ -41,6 +47,7 @@ let agentTimer = null;
 let pendingTexts = []; // typed before the agent could read them; sent when it is ready
 let retryTimer = null; // counts down on the Retry button while the server asks us to wait
 const segments = new Map(); // lk.segment_id -> transcript line
+let order = null; // the latest order card of this call (order_card.js); kept after the call, until the next
 
 function setStatus(text, state) {
   statusEl.textContent = text;
@@ -83,6 +90,8 @@ async function startCall() {
   micNotice.textContent = "";
   transcript.replaceChildren(); // a new call is a new conversation: the agent starts afresh too
   transcript.hidden = true;
+  order = null; // and a new order: the last call's confirmation goes
+  hideOrder(orderEls);
   setStatus("Connecting…", "connecting");
 
   let details;
@@ -208,6 +217,15 @@ function listen(thisRoom) {
     if (p.isAgent && p !== agent) agentJoined(p);
     else if (p === agent && AGENT_STATE in changed) showAgentState();
   }));
+  // The agent numbers its cards (seq): one overtaken by a later card is dropped.
+  receiveOrders(thisRoom, {
+    isCurrent,
+    onOrder(card) {
+      if (order && card.seq <= order.seq) return;
+      order = card;
+      showOrder(orderEls, card);
+    },
+  });
   showTranscriptions(thisRoom, {
     segments,
     box: transcript,
@@ -265,6 +283,7 @@ function flushPendingTexts() {
 
 function resetCall() {
   clearTimeout(agentTimer);
+  orderCallEnded(orderEls, order);
   room = null;
   agent = null;
   pendingTexts = [];
