@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.db.models import Count
 
-from restaurants.hours import say_day, say_time
+from restaurants.hours import Service, say_day, say_time
 from restaurants.models import PICKUP_SLOT_MINUTES, Restaurant
 
 from .models import Order
@@ -28,17 +27,6 @@ SLOT = dt.timedelta(minutes=PICKUP_SLOT_MINUTES)
 PICKUP_DAYS_AHEAD = 7
 # How many possible times a refusal offers.
 OFFERED = 3
-
-
-@dataclass(frozen=True)
-class Service:
-    """A stretch of service (opening periods that follow on from each other, merged): from `starts` to `ends`
-    (aware, UTC), the last pickup at `last_pickup`, belonging to the local date `day` on which it began."""
-
-    starts: dt.datetime
-    ends: dt.datetime
-    last_pickup: dt.datetime
-    day: dt.date
 
 
 class Pickups:
@@ -54,22 +42,12 @@ class Pickups:
         # From yesterday (its late service may still run) to the day after the horizon.
         first = self.today - dt.timedelta(days=1)
         self.schedule = restaurant.schedule(first, PICKUP_DAYS_AHEAD + 3)
-        self.services = self._services(first, PICKUP_DAYS_AHEAD + 3)
+        self.services = self.schedule.services(first, PICKUP_DAYS_AHEAD + 3)
         self._held: dict[dt.datetime, int] | None = None
 
-    def _services(self, first: dt.date, days: int) -> list[Service]:
-        openings = sorted(
-            (o for i in range(days) for o in self.schedule.openings_on(first + dt.timedelta(days=i))),
-            key=lambda o: o.starts,
-        )
-        merged: list[list] = []  # [starts, ends, day]
-        for o in openings:
-            if merged and o.starts <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], o.ends)
-            else:
-                merged.append([o.starts, o.ends, o.starts.astimezone(self.tz).date()])
-        last_order = dt.timedelta(minutes=self.restaurant.last_order_minutes)
-        return [Service(starts, ends, ends - last_order, day) for starts, ends, day in merged]
+    def last_pickup(self, service: Service) -> dt.datetime:
+        """The last pickup time of `service`: `last_order_minutes` before it ends."""
+        return service.ends - dt.timedelta(minutes=self.restaurant.last_order_minutes)
 
     # --- Rules -------------------------------------------------------------------------------------------
 
@@ -110,9 +88,9 @@ class Pickups:
             on = say_day(day, self.today)
             on = on if on in ("today", "tomorrow") else f"on {on}"
             return f"We are closed {on} ({note})." if note else f"We are closed {on}."
-        if at > service.last_pickup:
+        if at > self.last_pickup(service):
             before = f", {r.last_order_minutes} minutes before closing" if r.last_order_minutes else ""
-            return f"The last pickup is at {self.say(service.last_pickup)}{before}."
+            return f"The last pickup is at {self.say(self.last_pickup(service))}{before}."
         if at < self.earliest:
             return f"The kitchen needs {r.pickup_lead_minutes} minutes to prepare an order."
         if not self.on_grid(at):
@@ -133,7 +111,7 @@ class Pickups:
         """Every possible pickup time from the earliest to the horizon, room aside, in order."""
         for s in self.services:
             at = _first_on_grid(max(s.starts, self.earliest), self.tz)
-            while at <= s.last_pickup and at < s.ends and at <= self.horizon:
+            while at <= self.last_pickup(s) and at < s.ends and at <= self.horizon:
                 if self.on_grid(at):
                     yield at
                 at += SLOT

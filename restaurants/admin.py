@@ -100,6 +100,10 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
             "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes", "order_webhook_url",
             "order_webhook_secret",
         ]}),
+        ("Table reservations", {"fields": [
+            "takes_reservations", "max_party_size", "booking_horizon_days", "booking_notice_minutes", "slot_minutes",
+            "dining_minutes", "dining_minutes_large", "last_seating_minutes",
+        ]}),
         ("Questions the agent could not answer", {"fields": ["open_questions"]}),
     ]  # fmt: skip
     filter_horizontal = ["staff"]

@@ -58,6 +58,16 @@ class Opening:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A stretch of service: the openings that follow on from each other, merged, from `starts` to `ends` (aware,
+    UTC), belonging to the local date `day` on which it began (a service past midnight is the evening's)."""
+
+    starts: dt.datetime
+    ends: dt.datetime
+    day: dt.date
+
+
+@dataclass(frozen=True)
 class Badge:
     """What a diner's page shows of an OpeningStatus: `is_open`, `text` (say_status) and the special day's
     `note` ("" on an ordinary day)."""
@@ -138,6 +148,20 @@ class Schedule:
             if ends > starts:  # a period lost entirely to a DST jump has no opening
                 out.append(Opening(starts, ends, period.label))
         return sorted(out, key=lambda o: o.starts)
+
+    def services(self, first: dt.date, days: int) -> list[Service]:
+        """The services that begin on the `days` local dates from `first`, by start: each day's openings, with
+        back-to-back ones (lunch into dinner, or one day's late period into the next day's first) merged."""
+        openings = sorted(
+            (o for i in range(days) for o in self.openings_on(first + dt.timedelta(days=i))), key=lambda o: o.starts
+        )
+        merged: list[list] = []  # [starts, ends, day]
+        for o in openings:
+            if merged and o.starts <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], o.ends)
+            else:
+                merged.append([o.starts, o.ends, o.starts.astimezone(self.tz).date()])
+        return [Service(starts, ends, day) for starts, ends, day in merged]
 
     def _openings_from(self, day: dt.date) -> Iterator[Opening]:
         """Openings from local `day` on, by start, for LOOKAHEAD_DAYS + 2 days, each day computed when reached."""

@@ -137,6 +137,13 @@ MAX_PRICE_DELTA = Decimal("10000")
 PICKUP_SLOT_MINUTES = 15
 MAX_PICKUP_LEAD_MINUTES = 240
 MAX_ORDERS_PER_SLOT = 100
+# Reservations: the bounds of what staff may set. A party above the restaurant's max_party_size talks to the staff.
+MAX_PARTY_SIZE = 100
+MAX_BOOKING_HORIZON_DAYS = 365
+MAX_BOOKING_MINUTES = 24 * 60
+RESERVATION_SLOT_MINUTES = (15, 30, 60)
+# A party of this many or fewer holds its table for dining_minutes; a larger one for dining_minutes_large.
+SMALL_PARTY = 4
 # What the agent says first when staff wrote no greeting.
 DEFAULT_GREETING = "Welcome to {name}. How can I help you?"
 # The days a schedule covers around a moment: yesterday (its overnight period may still run), today, and
@@ -324,6 +331,39 @@ class Restaurant(models.Model):
         "order webhook signing secret", max_length=100, default=new_webhook_secret, editable=False,
         help_text="Give it to whoever runs the receiver: it checks each delivery with it (Standard Webhooks).",
     )  # fmt: skip
+    # --- Table reservations (reservations/) ---
+    takes_reservations = models.BooleanField(
+        "takes table reservations", default=False, help_text="The agent books tables for this restaurant."
+    )
+    max_party_size = models.PositiveSmallIntegerField(
+        "largest party booked", default=8, validators=[MinValueValidator(1), MaxValueValidator(MAX_PARTY_SIZE)],
+        help_text="A larger party is asked to talk to the staff (on the phone, offered the transfer).",
+    )  # fmt: skip
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        "booking horizon", default=60, validators=[MinValueValidator(1), MaxValueValidator(MAX_BOOKING_HORIZON_DAYS)],
+        help_text="How many days ahead a table may be booked.",
+    )  # fmt: skip
+    booking_notice_minutes = models.PositiveSmallIntegerField(
+        "booking notice", default=60, validators=[MaxValueValidator(MAX_BOOKING_MINUTES)],
+        help_text="Minutes ahead a booking must be made: the earliest table is this long from now.",
+    )  # fmt: skip
+    slot_minutes = models.PositiveSmallIntegerField(
+        "booking start times every", default=15, choices=[(m, f"{m} minutes") for m in RESERVATION_SLOT_MINUTES],
+        help_text="Tables are booked from times on this grid of the local clock (19:00, 19:15...).",
+    )  # fmt: skip
+    dining_minutes = models.PositiveSmallIntegerField(
+        "table held for", default=90, validators=[MinValueValidator(15), MaxValueValidator(MAX_BOOKING_MINUTES)],
+        help_text=f"Minutes a booking holds its table, for a party of up to {SMALL_PARTY}.",
+    )  # fmt: skip
+    dining_minutes_large = models.PositiveSmallIntegerField(
+        "table held for a larger party", default=120,
+        validators=[MinValueValidator(15), MaxValueValidator(MAX_BOOKING_MINUTES)],
+        help_text=f"Minutes a booking holds its table, for a party of more than {SMALL_PARTY}.",
+    )  # fmt: skip
+    last_seating_minutes = models.PositiveSmallIntegerField(
+        "last seating before closing", default=60, validators=[MaxValueValidator(MAX_BOOKING_MINUTES)],
+        help_text="Minutes before a service period closes after which no table is booked.",
+    )  # fmt: skip
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="restaurants",
@@ -352,10 +392,25 @@ class Restaurant(models.Model):
                 condition=Q(orders_per_slot__gte=1, orders_per_slot__lte=MAX_ORDERS_PER_SLOT),
                 name="restaurant_orders_per_slot_range",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    max_party_size__gte=1, max_party_size__lte=MAX_PARTY_SIZE, booking_horizon_days__gte=1,
+                    booking_horizon_days__lte=MAX_BOOKING_HORIZON_DAYS, booking_notice_minutes__lte=MAX_BOOKING_MINUTES,
+                    slot_minutes__in=RESERVATION_SLOT_MINUTES, dining_minutes__gte=15,
+                    dining_minutes__lte=MAX_BOOKING_MINUTES, dining_minutes_large__gte=15,
+                    dining_minutes_large__lte=MAX_BOOKING_MINUTES, last_seating_minutes__lte=MAX_BOOKING_MINUTES,
+                ),
+                name="restaurant_reservation_settings_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def dining_time(self, party_size: int) -> dt.timedelta:
+        """How long a booking for `party_size` holds its table (dining_minutes, or dining_minutes_large above
+        SMALL_PARTY people): real elapsed time, so a dinner across a DST change keeps its length."""
+        return dt.timedelta(minutes=self.dining_minutes if party_size <= SMALL_PARTY else self.dining_minutes_large)
 
     def clean(self) -> None:
         if self.currency:
