@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "restaurants",
     "dispatch",
     "orders",
+    "reservations",
     "agent_worker",
 ]
 

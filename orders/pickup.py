@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from django.db.models import Count
 
-from restaurants.hours import Service, say_day, say_time
+from restaurants.hours import Service, first_on_grid, on_grid, say_day, say_or, say_time, say_when
 from restaurants.models import PICKUP_SLOT_MINUTES, Restaurant
 
 from .models import Order
@@ -56,8 +56,7 @@ class Pickups:
         return next((s for s in self.services if s.starts <= at < s.ends), None)
 
     def on_grid(self, at: dt.datetime) -> bool:
-        local = at.astimezone(self.tz)
-        return local.minute % PICKUP_SLOT_MINUTES == 0 and local.second == 0 and local.microsecond == 0
+        return on_grid(at, self.tz, PICKUP_SLOT_MINUTES)
 
     def held(self, at: dt.datetime) -> int:
         """How many orders hold the slot at `at` (as of the first question; placing counts again under lock)."""
@@ -110,7 +109,7 @@ class Pickups:
     def slots(self) -> Iterator[dt.datetime]:
         """Every possible pickup time from the earliest to the horizon, room aside, in order."""
         for s in self.services:
-            at = _first_on_grid(max(s.starts, self.earliest), self.tz)
+            at = first_on_grid(max(s.starts, self.earliest), self.tz, PICKUP_SLOT_MINUTES)
             while at <= self.last_pickup(s) and at < s.ends and at <= self.horizon:
                 if self.on_grid(at):
                     yield at
@@ -128,9 +127,7 @@ class Pickups:
 
     def say(self, at: dt.datetime) -> str:
         """"19:30 today", "12:15 tomorrow", "19:00 on Friday" in the restaurant's local time."""
-        local = at.astimezone(self.tz)
-        day = say_day(local.date(), self.today)
-        return f"{say_time(local, self.restaurant.language)} {day if day in ('today', 'tomorrow') else f'on {day}'}"
+        return say_when(at, self.tz, self.restaurant.language, self.today)
 
     def offer(self, times: list[dt.datetime]) -> str:
         """"We can have it ready today at 19:15, 19:45 or 20:00.", days grouped ("today at 14:00, or tomorrow at
@@ -141,19 +138,5 @@ class Pickups:
         for at in times:
             local = at.astimezone(self.tz)
             groups.setdefault(local.date(), []).append(say_time(local, self.restaurant.language))
-        parts = [f"{say_day(day, self.today)} at {_or(said)}" for day, said in groups.items()]
+        parts = [f"{say_day(day, self.today)} at {say_or(said)}" for day, said in groups.items()]
         return f"We can have it ready {', or '.join(parts)}."
-
-
-def _first_on_grid(at: dt.datetime, tz) -> dt.datetime:
-    """The first instant at or after `at` whose local clock reads a whole PICKUP_SLOT_MINUTES mark (time zones
-    are whole minutes apart from UTC)."""
-    minute = at.replace(second=0, microsecond=0)
-    if minute < at:
-        minute += dt.timedelta(minutes=1)
-    return minute + dt.timedelta(minutes=-minute.astimezone(tz).minute % PICKUP_SLOT_MINUTES)
-
-
-def _or(items: list[str]) -> str:
-    """"a", "a or b", "a, b or c"."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"

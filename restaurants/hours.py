@@ -114,6 +114,21 @@ def wall_clock(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     return after.replace(microsecond=0)
 
 
+def on_grid(at: dt.datetime, tz: ZoneInfo, minutes: int) -> bool:
+    """Whether aware `at` reads a whole `minutes` mark on the local clock of `tz` (19:00, 19:15...)."""
+    local = at.astimezone(tz)
+    return local.minute % minutes == 0 and local.second == 0 and local.microsecond == 0
+
+
+def first_on_grid(at: dt.datetime, tz: ZoneInfo, minutes: int) -> dt.datetime:
+    """The first instant at or after aware `at` whose local clock in `tz` reads a whole `minutes` mark (a divisor
+    of 60; time zones are whole minutes apart from UTC)."""
+    minute = at.replace(second=0, microsecond=0)
+    if minute < at:
+        minute += dt.timedelta(minutes=1)
+    return minute + dt.timedelta(minutes=-minute.astimezone(tz).minute % minutes)
+
+
 def _wall(instant: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
@@ -297,6 +312,19 @@ def say_day(day: dt.date, today: dt.date) -> str:
     if 1 < delta < 7:
         return WEEKDAYS[day.weekday()]
     return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%B')}"
+
+
+def say_when(at: dt.datetime, tz: ZoneInfo, language: str, today: dt.date) -> str:
+    """Aware `at` as the agent says it in `tz`'s local time, seen from local date `today`: "19:30 today",
+    "12:15 tomorrow", "19:00 on Friday", "20:00 on Tuesday 5 January"."""
+    local = at.astimezone(tz)
+    day = say_day(local.date(), today)
+    return f"{say_time(local, language)} {day if day in ('today', 'tomorrow') else f'on {day}'}"
+
+
+def say_or(items: list[str]) -> str:
+    """"a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def say_until(status: OpeningStatus, language: str) -> str:
