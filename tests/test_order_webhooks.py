@@ -27,6 +27,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from orders import webhooks
 from orders.models import Order, WebhookDelivery
 from orders.services import order_add_line, order_advance, order_cancel, order_set_pickup, order_start
 from orders.webhooks import MAX_ATTEMPTS, RETRY_DELAYS
@@ -354,6 +355,92 @@ class TestRetries:
         assert receiver.types == ["order.placed"]
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempt_count) == ("delivered", 9)
+
+
+class Answering:
+    """A receiver on 127.0.0.1 whose answer to every POST is `answer(handler)` (a BaseHTTPRequestHandler), for the
+    ways a receiver can misbehave; `hits` counts the requests."""
+
+    def __init__(self, answer):
+        owner = self
+        self.hits = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                owner.hits += 1
+                self.rfile.read(int(self.headers["Content-Length"]))
+                answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/maitre/orders"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> Answering:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def send(url: str) -> webhooks.Outcome:
+    return webhooks.post(url=url, body=b'{"type": "order.placed"}', webhook_id="msg_1", secret=SECRET)
+
+
+class TestTheCall:
+    def test_a_redirect_is_not_followed_and_says_where_it_pointed(self):
+        with Answering(lambda h: (h.send_response(200), h.end_headers())) as elsewhere:
+
+            def moved(handler):
+                handler.send_response(301)
+                handler.send_header("Location", elsewhere.url)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            with Answering(moved) as receiver:
+                outcome = send(receiver.url)
+
+        assert (outcome.delivered, outcome.status_code) == (False, 301)
+        assert outcome.error == f"HTTP 301: redirected to {elsewhere.url}, not followed"
+        assert (receiver.hits, elsewhere.hits) == (1, 0)
+
+    def test_a_receiver_that_does_not_answer_in_time(self, monkeypatch):
+        monkeypatch.setattr(webhooks, "TIMEOUT", 0.2)
+        release = threading.Event()
+        with Answering(lambda h: release.wait(5)) as receiver:
+            outcome = send(receiver.url)
+            release.set()
+
+        assert (outcome.delivered, outcome.status_code) == (False, None)
+        assert outcome.error == "No answer in time (ReadTimeout)"
+        assert 200 <= outcome.duration_ms < 2000
+
+    def test_only_the_start_of_a_long_answer_is_read(self):
+        written = []
+
+        def flood(handler):
+            handler.send_response(500)
+            handler.send_header("Content-Length", str(100 * 2**20))
+            handler.end_headers()
+            try:
+                for _ in range(1600):  # 100 MB in 64 KB pieces, until the caller hangs up
+                    handler.wfile.write(b"x" * 65536)
+                    written.append(65536)
+            except OSError:
+                pass
+
+        with Answering(flood) as receiver:
+            outcome = send(receiver.url)
+
+        assert outcome.status_code == 500
+        assert outcome.error == "HTTP 500: " + "x" * 289 + "…"
+        assert sum(written) < 20 * 2**20  # it hung up long before the end
 
 
 class TestAdmin:
