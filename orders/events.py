@@ -1,10 +1,11 @@
-"""What happens to an order, told to whoever follows it once it is committed: the kitchen page (a live staff page,
-dispatch.staff.live: the topic ORDERS, "orders.<restaurant id>") and any receiver of the `order_changed` signal
-(orders.webhooks delivers it to the restaurant's order_webhook_url).
+"""What happens to an order, told to whoever follows it: the kitchen page (a live staff page, dispatch.staff.live:
+the topic ORDERS, "orders.<restaurant id>") once the change is committed, and the receivers of the `order_changed`
+signal (orders.webhooks records the delivery to the restaurant's order_webhook_url) in the change's own
+transaction, so that what they write stands or falls with the change: a committed event is never lost to a crash
+between the commit and a later hook, and a rolled-back one is never delivered.
 
-The writer (orders.services) calls `announce(order, happened)` inside its transaction, after the write; nothing is
-told unless and until the transaction commits, so a refused or rolled-back change is never seen. `happened` is
-the order's new status: "placed", "accepted", "ready", "collected", "cancelled" or "rejected" (a draft's changes
+The writer (orders.services) calls `announce(order, happened)` inside its transaction, after the write. `happened`
+is the order's new status: "placed", "accepted", "ready", "collected", "cancelled" or "rejected" (a draft's changes
 are the diner's business, told on the call: they are not announced).
 
 `order_event(order)` is the one shape the kitchen page reads, `{"kind": "order", "order": {...}}`, built by the
@@ -27,7 +28,8 @@ from .models import Order
 # The restaurant's group the kitchen page's connections join: "orders.<restaurant id>".
 ORDERS = Topic("orders")
 
-# Sent once the change is committed, with `order_id` (int) and `happened` (the new status, as above).
+# Sent inside the change's transaction, with `order_id` (int) and `happened` (the new status, as above).
+# Receivers write only to the database (anything else belongs in a transaction.on_commit of their own).
 order_changed = Signal()
 
 # What `announce` tells: an order's status once it was placed.
@@ -35,20 +37,20 @@ ANNOUNCED = frozenset({"placed", "accepted", "ready", "collected", "cancelled", 
 
 
 def announce(order: Order, happened: str) -> None:
-    """Once the current transaction commits: publish the order's event to its restaurant's kitchen pages, and send
-    `order_changed`. The event is read from the database then, so it shows the order as committed. Raises
-    ValueError for a `happened` not in ANNOUNCED."""
+    """Send `order_changed` now, inside the current transaction, and once it commits publish the order's event,
+    read from the database then, to its restaurant's kitchen pages. Raises ValueError for a `happened` not in
+    ANNOUNCED."""
     if happened not in ANNOUNCED:
         raise ValueError(f"not an order event: {happened!r}")
     order_id, restaurant_id = order.pk, order.restaurant_id
+    order_changed.send(sender=Order, order_id=order_id, happened=happened)
 
-    def tell() -> None:
+    def publish() -> None:
         committed = ready_orders().filter(pk=order_id).first()
         if committed is not None:
             ORDERS.publish(restaurant_id, order_event(committed))
-        order_changed.send(sender=Order, order_id=order_id, happened=happened)
 
-    transaction.on_commit(tell, robust=True)
+    transaction.on_commit(publish, robust=True)
 
 
 def ready_orders():

@@ -2,10 +2,10 @@
 service), signed per the Standard Webhooks spec with the restaurant's `order_webhook_secret`, by a background task
 (django-tasks with its database backend; `manage.py db_worker` runs it) that retries with backoff.
 
-1. `record_event` receives orders.events.order_changed once the order's change is committed. When the restaurant
-   has a URL it records a WebhookDelivery holding the JSON body built now (`order_payload`), and enqueues `deliver`
-   for it in the same transaction: the task queue is a table of the same database, so neither exists without the
-   other, and a receiver or a worker that is down loses nothing.
+1. `record_event` receives orders.events.order_changed inside the transaction that changed the order. When the
+   restaurant has a URL it records a WebhookDelivery holding the JSON body built now (`order_payload`), and enqueues
+   `deliver` for it, in that same transaction: the task queue is a table of the same database, so the change, its
+   delivery and its task exist together or not at all, and a receiver or a worker that is down loses nothing.
 2. `deliver` makes one attempt (`post`) and records it as a WebhookAttempt. A 2xx answer delivers it. Anything else
    (another status, a redirect, which is never followed, no answer within the timeouts, no connection) schedules the
    next attempt RETRY_DELAYS later, Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after
@@ -118,9 +118,9 @@ def order_payload(order: Order, happened: str, at: dt.datetime) -> dict:
 
 
 def record_event(sender=None, *, order_id: int, happened: str, **kwargs) -> WebhookDelivery | None:
-    """Receiver of orders.events.order_changed: when the order's restaurant has an order webhook URL, record the
-    delivery of `happened` (its body built now) and enqueue its task, in one transaction. Returns the delivery, or
-    None when there is nothing to send (no URL, or the order is gone). Costs one query without a URL."""
+    """Receiver of orders.events.order_changed, inside the order's transaction: when the order's restaurant has an
+    order webhook URL, record the delivery of `happened` (its body built now) and enqueue its task. Returns the
+    delivery, or None when there is nothing to send (no URL, or the order is gone). Costs one query without a URL."""
     order = Order.objects.select_related("restaurant").filter(pk=order_id).first()
     if order is None or not order.restaurant.order_webhook_url:
         return None

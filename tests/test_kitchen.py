@@ -202,11 +202,11 @@ class TestKitchenSteps:
         assert Order.objects.get(pk=order.pk).status == "placed"
 
 
-# --- Told once committed ---------------------------------------------------------------------------------------
+# --- Told with the change ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_changes_are_told_only_once_committed(clock, trattoria, django_capture_on_commit_callbacks):
+def test_the_kitchen_hears_of_a_change_only_once_committed(clock, trattoria, django_capture_on_commit_callbacks):
     told = []
 
     def receiver(order_id, happened, **kwargs):
@@ -214,17 +214,21 @@ def test_changes_are_told_only_once_committed(clock, trattoria, django_capture_o
 
     order_changed.connect(receiver)
     try:
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True) as committed:
             order = placed(trattoria, clock)
             order_advance(order=order, to="accepted")
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True) as rolled_back:
             with transaction.atomic():
                 order_advance(order=order, to="ready")
-                transaction.set_rollback(True)  # the change never happened: nobody is told
+                transaction.set_rollback(True)  # the change never happened
     finally:
         order_changed.disconnect(receiver)
 
-    assert told == [(order.pk, "placed"), (order.pk, "accepted")]
+    # The signal's receivers write in the change's transaction (a rolled-back change takes their rows with it);
+    # the kitchen's publication waits for the commit, and a rolled-back change publishes nothing.
+    assert told == [(order.pk, "placed"), (order.pk, "accepted"), (order.pk, "ready")]
+    assert (len(committed), len(rolled_back)) == (2, 0)
+    assert Order.objects.get(pk=order.pk).status == "accepted"
 
 
 # --- The websocket ------------------------------------------------------------------------------------------------
