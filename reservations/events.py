@@ -1,9 +1,10 @@
-"""What happens to a reservation, told to whoever follows the book once it is committed: the staff's day view (a
-live staff page, dispatch.staff.live: the topic RESERVATIONS, "reservations.<restaurant id>") and any receiver of
-the `reservation_changed` signal (the restaurant's webhook).
+"""What happens to a reservation, told to whoever follows the book: the staff's day view (a live staff page,
+dispatch.staff.live: the topic RESERVATIONS, "reservations.<restaurant id>") once the change is committed, and the
+receivers of the `reservation_changed` signal (the restaurant's webhook) inside the change's own transaction, so
+that what they write stands or falls with it (as orders.events does for orders).
 
 The writer (reservations.services) calls `announce(reservation, happened)` inside its transaction, after the
-write; nothing is told unless and until the transaction commits. `happened` is one of HAPPENED.
+write. `happened` is one of HAPPENED.
 
 `reservation_event(reservation)` is the one shape the day view reads, `{"kind": "reservation", "reservation":
 {...}}`, built by the announcement and by the page's feed alike. Times are ISO 8601 in UTC, and also written in the
@@ -23,7 +24,8 @@ from .models import Reservation
 # The restaurant's group the day view's connections join: "reservations.<restaurant id>".
 RESERVATIONS = Topic("reservations")
 
-# Sent once the change is committed, with `reservation_id` (int) and `happened` (one of HAPPENED).
+# Sent inside the change's transaction, with `reservation_id` (int) and `happened` (one of HAPPENED). Receivers
+# write only to the database.
 reservation_changed = Signal()
 
 # made (booked by the agent, or a walk-in seated), changed (time, party or notes), moved (another table, by
@@ -32,20 +34,20 @@ HAPPENED = frozenset({"made", "changed", "moved", "cancelled", "seated", "no_sho
 
 
 def announce(reservation: Reservation, happened: str) -> None:
-    """Once the current transaction commits: publish the reservation's event to its restaurant's day views, and
-    send `reservation_changed`. The event is read from the database then. Raises ValueError for a `happened` not
-    in HAPPENED."""
+    """Send `reservation_changed` now, inside the current transaction, and once it commits publish the
+    reservation's event, read from the database then, to its restaurant's day views. Raises ValueError for a
+    `happened` not in HAPPENED."""
     if happened not in HAPPENED:
         raise ValueError(f"not a reservation event: {happened!r}")
     reservation_id, restaurant_id = reservation.pk, reservation.restaurant_id
+    reservation_changed.send(sender=Reservation, reservation_id=reservation_id, happened=happened)
 
-    def tell() -> None:
+    def publish() -> None:
         committed = ready_reservations().filter(pk=reservation_id).first()
         if committed is not None:
             RESERVATIONS.publish(restaurant_id, reservation_event(committed, happened))
-        reservation_changed.send(sender=Reservation, reservation_id=reservation_id, happened=happened)
 
-    transaction.on_commit(tell, robust=True)
+    transaction.on_commit(publish, robust=True)
 
 
 def ready_reservations():

@@ -335,7 +335,7 @@ class TestFloor:
 
 
 @pinned(KIRITIMATI)
-def test_changes_are_told_only_once_committed(clock, trattoria, django_capture_on_commit_callbacks):
+def test_the_day_view_hears_of_a_change_only_once_committed(clock, trattoria, django_capture_on_commit_callbacks):
     from reservations.events import reservation_changed
 
     told = []
@@ -345,13 +345,16 @@ def test_changes_are_told_only_once_committed(clock, trattoria, django_capture_o
 
     reservation_changed.connect(receiver)
     try:
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True) as committed:
             reservation = book(trattoria, evening(clock), 2)
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True) as rolled_back:
             with transaction.atomic():
                 reservation_cancel(reservation=reservation)
                 transaction.set_rollback(True)
     finally:
         reservation_changed.disconnect(receiver)
 
-    assert told == ["made"]
+    # Receivers hear each change in its transaction; the day view's publication waits for the commit.
+    assert told == ["made", "cancelled"]
+    assert (len(committed), len(rolled_back)) == (1, 0)
+    assert Reservation.objects.get().status == "booked"
