@@ -324,8 +324,9 @@ class Restaurant(models.Model):
     )  # fmt: skip
     order_webhook_url = models.URLField(
         "order webhook URL", max_length=MAX_WEBHOOK_URL_LENGTH, blank=True, validators=[validate_webhook_url],
-        help_text="Each order event (placed, accepted, ready, collected, cancelled, rejected) is sent here as a "
-        "signed POST, e.g. to a till (POS) bridge or an SMS service; https:// only. Empty: none is sent.",
+        help_text="Each order event (placed, accepted, ready, collected, cancelled, rejected) and each table booking "
+        "event (made, changed, moved, cancelled, seated, no-show, completed) is sent here as a signed POST, e.g. to a "
+        "till (POS) bridge or an SMS service; https:// only. Empty: none is sent.",
     )  # fmt: skip
     order_webhook_secret = models.CharField(
         "order webhook signing secret", max_length=100, default=new_webhook_secret, editable=False,
