@@ -5,12 +5,18 @@ relative to today ("in_days") or on the next occurrence of a date ("on": "MM-DD"
 (section, dishes), each dish (name, price, description, dietary tag codes, allergen codes). Prices are in
 the restaurant's currency. `sold_out` names dishes that are "86"ed; `allergens_unconfirmed` names dishes
 whose allergen list the kitchen has not checked yet (all others are confirmed). Phone numbers are in ranges
-set aside for fiction (Ofcom's 020 7946 0xxx, the US 555-01xx, Australia's 02 5550 xxxx...).
+set aside for fiction (Ofcom's 020 7946 0xxx, France's 01 99 00 xx xx, the US 555-01xx, Australia's 02 5550
+xxxx...).
 
 Three restaurants take takeout orders (`takeout`: the kitchen's pace; the others take none). Their `choices`
 give dishes modifier groups, in the order the agent asks them, each (name, min choices, max choices,
 [(modifier, price change)]); `choices_sold_out` names modifiers that are "86"ed on every dish that has them.
 Extras add no allergen the dish does not already list (modifiers carry no allergens of their own).
+
+Two restaurants take table reservations (`reservations`): their booking settings, their floor as `tables`
+(name, fewest seats, most seats), `bookings` already made (days ahead, local time, party size, guest, phone,
+notes), and `full_evening`: every table booked in each of `waves` (local start times) on the next `weekday` at
+least two days ahead that is not a special day, so that a guest asking for that evening hears the nearest times.
 """
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -127,6 +133,19 @@ RESTAURANTS = [
             "Chips": [("Size", 1, 1, [("Regular", "0"), ("Large", "1.50")])],
         },
         "choices_sold_out": ["Extra Yorkshire pudding"],
+        "reservations": {
+            "settings": {"max_party_size": 8, "booking_notice_minutes": 60, "last_seating_minutes": 60},
+            "tables": [
+                ("Window 1", 1, 2), ("Window 2", 1, 2), ("Table 3", 2, 4), ("Table 4", 2, 4), ("Table 5", 2, 4),
+                ("The Snug", 4, 8),
+            ],
+            "bookings": [
+                (1, "13:00", 2, "Priya Shah", "+442079460321", ""),
+                (2, "19:00", 4, "Tom Hughes", "+442079460456", "Birthday: a candle in the pudding, please."),
+                (3, "18:30", 6, "Ellie Morgan", "+442079460789", "One high chair."),
+            ],
+            "full_evening": {"weekday": SAT, "waves": ["18:00", "19:30", "21:00"], "party": 4},
+        },
     },
     {
         "slug": "zum-goldenen-hirsch",
@@ -282,7 +301,7 @@ RESTAURANTS = [
         "currency": "EUR",
         "greeting": "Bonjour et bienvenue au Bistrot des Halles ! Comment puis-je vous aider ?",
         "agent_instructions": (
-            "Pas de réservation le midi ; le soir, la réservation est conseillée. "
+            "Le soir, la réservation est conseillée. "
             "Les chiens sont acceptés en terrasse."
         ),
         "tts_voice": "coral",
@@ -328,6 +347,18 @@ RESTAURANTS = [
         ],
         "sold_out": ["Sole meunière"],
         "allergens_unconfirmed": ["Profiteroles"],
+        "reservations": {
+            "settings": {"max_party_size": 6, "booking_notice_minutes": 120, "last_seating_minutes": 45},
+            "tables": [
+                ("Table 1", 1, 2), ("Table 2", 1, 2), ("Table 3", 1, 2), ("Table 4", 2, 4), ("Table 5", 2, 4),
+                ("Table 6", 4, 6),
+            ],
+            "bookings": [
+                (2, "20:00", 2, "Camille Martin", "+33199001256", "Anniversaire de mariage."),
+                (3, "19:30", 4, "Julien Bernard", "+33199001278", "Une personne allergique aux fruits à coque."),
+                (5, "12:30", 2, "Sophie Laurent", "+33199001290", ""),
+            ],
+        },
     },
     {
         "slug": "taqueria-la-paloma",

@@ -15,6 +15,8 @@ from django.test import TestCase
 
 from dispatch.models import Call
 from restaurants import demo_data
+from reservations.availability import Availability
+from reservations.models import Table
 from restaurants.models import MenuItem, Modifier, ModifierGroup, Restaurant, ServicePeriod, SpecialDay
 from tests.conftest import MONDAY_NIGHT_UTC, NEW_YEAR_UTC, make_restaurant, pinned
 
@@ -44,6 +46,12 @@ def snapshot() -> list:
             for group in item.modifier_groups.all():
                 rows.append((group.position, group.name, group.min_choices, group.max_choices))
                 rows += [(m.position, m.name, m.price_delta, m.is_available) for m in group.modifiers.all()]
+        rows.append((r.takes_reservations, r.max_party_size, r.booking_notice_minutes, r.last_seating_minutes))
+        rows += [(t.name, t.min_seats, t.max_seats, t.is_active) for t in r.tables.order_by("name")]
+        rows += [
+            (b.table.name, b.party_size, b.starts_at, b.ends_at, b.status, b.guest_name, b.guest_phone, b.notes)
+            for b in r.reservations.select_related("table").order_by("starts_at", "table__name")
+        ]  # the codes are new each time
     return rows
 
 
@@ -204,6 +212,44 @@ class TestTakeoutDemo(TestCase):
         )
         assert "; takes orders, 5 modifier groups on 3 dishes, 1 modifier unavailable" in lines["harbour-dumpling-house"]
         assert "takes orders" not in lines["izakaya-koyo"]
+
+
+@pinned(MONDAY_NIGHT_UTC)
+class TestReservationDemo:
+    """What a guest booking a table, or staff running the floor, would notice in the demo. Monday 8 June 2026,
+    23:30 in London: the full evening is Saturday 13 June."""
+
+    def test_two_restaurants_take_reservations_with_a_floor_and_bookings(self, clock, demo):
+        booking = Restaurant.objects.filter(takes_reservations=True).order_by("slug")
+
+        assert [r.slug for r in booking] == ["bistrot-des-halles", "the-copper-kettle"]
+        for r in booking:
+            seats = sorted(t.max_seats for t in r.tables.all())
+            assert seats[0] == 2 and 4 in seats and seats[-1] >= 6  # twos, fours and a six
+            assert r.reservations.filter(status="booked").count() >= 3
+        assert not Table.objects.exclude(restaurant__in=booking).exists()
+
+    def test_the_kettle_is_full_on_saturday_evening_and_offers_other_times(self, clock, demo):
+        kettle = Restaurant.objects.get(slug="the-copper-kettle")
+        saturday = dt.datetime(2026, 6, 13, 19, 30, tzinfo=kettle.tz)
+        availability = Availability(kettle, clock.at, 4)
+
+        refusal = availability.refusal(saturday)
+        that_day, later = availability.alternatives(saturday)
+
+        assert refusal == "We are fully booked at 19:30 on Saturday for 4."
+        assert [f"{t.astimezone(kettle.tz):%H:%M}" for t in that_day] == ["16:15", "16:30"]
+        # Sunday closes at 18:00: the same time on the next days that have it.
+        assert [f"{t.astimezone(kettle.tz):%a %H:%M}" for t in later] == ["Mon 19:30", "Tue 19:30", "Wed 19:30"]
+        assert availability.refusal(saturday - dt.timedelta(hours=3, minutes=15)) == ""  # 16:15 is free
+
+    def test_it_says_which_restaurants_take_reservations(self, clock, db):
+        lines = {line.split("(")[1].split(")")[0]: line for line in load_demo().strip().splitlines()}
+
+        assert "; takes reservations, 6 tables, 21 reservations (the evening of Saturday 2026-06-13 full)" in (
+            lines["the-copper-kettle"]
+        )
+        assert "; takes reservations, 6 tables, 3 reservations" in lines["bistrot-des-halles"]
 
 
 D = dt.date

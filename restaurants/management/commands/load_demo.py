@@ -4,11 +4,13 @@ They cover split lunch/dinner shifts, service past midnight, closed weekdays, fa
 Angeles, Sydney), German and French speaking agents, menus in five currencies with dietary tags, allergens,
 a sold-out dish and unconfirmed allergen lists, and special days placed relative to today. Three of them take
 takeout orders, with modifier groups on their dishes (required choices, extras up to a maximum, a smaller size
-that costs less, a sold-out choice).
+that costs less, a sold-out choice). Two take table reservations, with a floor of tables and bookings already
+made, among them a full Saturday evening.
 
 Idempotent: restaurants are keyed by slug and updated in place (made active, with the demo's takeout settings);
 each demo restaurant's service periods, special days, menu sections and dishes (with their modifier groups and
-modifiers) are replaced, so a second run leaves the same data (new row ids for the replaced rows). Other
+modifiers) and, for those that take reservations, their tables and reservations are replaced, so a second run
+leaves the same data (new row ids and codes for the replaced rows). Other
 restaurants are left alone. Two restaurants get a phone line each (demo_data.PHONE_LINES), keyed by number and
 updated in place; other phone lines are left alone. Every row goes through full_clean() before it is saved, and
 the whole load is one transaction: on any error nothing changes.
@@ -23,7 +25,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from reservations.models import LIVE, Reservation, Table
 from restaurants import demo_data
+from restaurants.hours import wall_clock
 from restaurants.models import (
     Allergen,
     DietaryTag,
@@ -43,10 +47,24 @@ RESTAURANT_FIELDS = [
 ]  # fmt: skip
 # A restaurant's `takeout` in demo_data sets these; one without takes no orders and has the defaults.
 TAKEOUT_FIELDS = ["pickup_lead_minutes", "orders_per_slot", "last_order_minutes"]
+# A restaurant's `reservations` settings; one without takes no reservations and has the defaults.
+RESERVATION_FIELDS = [
+    "max_party_size", "booking_horizon_days", "booking_notice_minutes", "slot_minutes", "dining_minutes",
+    "dining_minutes_large", "last_seating_minutes",
+]  # fmt: skip
+# Guests of the full evening's tables (fictional).
+GUESTS = [
+    "Alex Carter", "Sam Patel", "Jo Evans", "Chris Walker", "Morgan Lee", "Robin Clarke", "Jamie Wood",
+    "Taylor Green", "Casey Hall", "Drew Baker", "Kim Turner", "Pat Hill", "Lee Moore", "Ash Young", "Nico Price",
+    "Remy Scott", "Sky Adams", "Dani Reed",
+]  # fmt: skip
 
 
 class Command(BaseCommand):
-    help = "Load six demo restaurants with hours, special days and menus (three take orders). Safe to run again."
+    help = (
+        "Load six demo restaurants with hours, special days and menus (three take orders, two take table "
+        "reservations). Safe to run again."
+    )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -65,6 +83,10 @@ class Command(BaseCommand):
         restaurant.takes_orders = "takeout" in data
         for name in TAKEOUT_FIELDS:
             setattr(restaurant, name, data.get("takeout", {}).get(name, Restaurant._meta.get_field(name).default))
+        booking = data.get("reservations", {})
+        restaurant.takes_reservations = bool(booking)
+        for name in RESERVATION_FIELDS:
+            setattr(restaurant, name, booking.get("settings", {}).get(name, Restaurant._meta.get_field(name).default))
         _save(restaurant, slug)
 
         restaurant.service_periods.all().delete()
@@ -125,6 +147,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"{slug}: no dish named {', '.join(sorted(missing))}")
         choices = _load_choices(data, dishes_by_name, slug)
+        book = _load_reservations(restaurant, booking, slug) if booking else ""
 
         numbers = []
         for number, transfer_number in demo_data.PHONE_LINES.get(slug, []):
@@ -138,7 +161,7 @@ class Command(BaseCommand):
             f"{restaurant.currency}; {restaurant.service_periods.count()} service periods, "
             f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {len(dishes_by_name)} "
             f"dishes ({len(sold_out)} unavailable)" + (f"; takes orders, {choices}" if restaurant.takes_orders else "")
-            + (f"; phone {', '.join(numbers)}" if numbers else "")
+            + (f"; takes reservations, {book}" if book else "") + (f"; phone {', '.join(numbers)}" if numbers else "")
         )  # fmt: skip
 
 
@@ -171,6 +194,59 @@ def _load_choices(data: dict, dishes: dict[str, MenuItem], slug: str) -> str:
         f"{groups} modifier groups on {len(data.get('choices', {}))} dishes, "
         f"{unavailable} {'modifier' if unavailable == 1 else 'modifiers'} unavailable"
     )
+
+
+def _load_reservations(restaurant: Restaurant, booking: dict, slug: str) -> str:
+    """Replaces the restaurant's tables and reservations with `booking`'s (see demo_data): each booking on the
+    first day at least its days ahead whose hours include its time, and the full evening. Returns what it made
+    ("6 tables, 21 reservations (the evening of Saturday 2026-12-12 full)")."""
+    Reservation.objects.filter(restaurant=restaurant).delete()
+    Table.objects.filter(restaurant=restaurant).delete()
+    tables = []
+    for name, fewest, most in booking["tables"]:
+        table = Table(restaurant=restaurant, name=name, min_seats=fewest, max_seats=most)
+        _save(table, f"{slug}: table {name}")
+        tables.append(table)
+    today = restaurant.local_now().date()
+    schedule = restaurant.schedule(today, 60)
+    made = 0
+
+    def reserve(table: Table, starts: dt.datetime, party: int, guest: str, phone: str = "", notes: str = "") -> None:
+        nonlocal made
+        reservation = Reservation(
+            restaurant=restaurant, table=table, party_size=party, starts_at=starts,
+            ends_at=starts + restaurant.dining_time(party), guest_name=guest, guest_phone=phone, notes=notes,
+            channel=Reservation.Channel.PHONE if phone else Reservation.Channel.WEB,
+        )  # fmt: skip
+        _save(reservation, f"{slug}: reservation {guest}")
+        made += 1
+
+    for in_days, time, party, guest, phone, notes in booking["bookings"]:
+        days = (today + dt.timedelta(days=in_days + i) for i in range(14))
+        starts = next(at for at in (wall_clock(d, _time(time), restaurant.tz) for d in days) if schedule.is_open_at(at))
+        fits = [t for t in tables if t.min_seats <= party <= t.max_seats]
+        table = next(t for t in fits if not _taken(t, starts, restaurant, party))
+        reserve(table, starts, party, guest, phone, notes)
+    full = ""
+    if evening := booking.get("full_evening"):
+        day = next(
+            d for d in (today + dt.timedelta(days=2 + i) for i in range(14))
+            if d.weekday() == evening["weekday"] and d not in schedule.special
+        )  # fmt: skip
+        guests = iter(GUESTS)
+        for wave in evening["waves"]:
+            starts = wall_clock(day, _time(wave), restaurant.tz)
+            for table in tables:  # each one not already booked then
+                party = min(max(evening["party"], table.min_seats), table.max_seats)
+                if not _taken(table, starts, restaurant, party):
+                    reserve(table, starts, party, next(guests))
+        full = f" (the evening of {day:%A %Y-%m-%d} full)"
+    return f"{len(tables)} tables, {made} reservations{full}"
+
+
+def _taken(table: Table, starts: dt.datetime, restaurant: Restaurant, party: int) -> bool:
+    ends = starts + restaurant.dining_time(party)
+    return Reservation.objects.filter(table=table, status__in=LIVE, starts_at__lt=ends, ends_at__gt=starts).exists()
 
 
 def _save(obj, where: str) -> None:
