@@ -97,13 +97,17 @@ class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
             "language", "currency", "greeting", "tts_voice", "turn_taking", "agent_instructions", "max_concurrent_calls",
         ]}),
         ("Takeout orders", {"fields": [
-            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes", "order_webhook_url",
-            "order_webhook_secret",
+            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes",
         ]}),
         ("Table reservations", {"fields": [
             "takes_reservations", "max_party_size", "booking_horizon_days", "booking_notice_minutes", "slot_minutes",
             "dining_minutes", "dining_minutes_large", "last_seating_minutes",
         ]}),
+        ("Webhook for orders and bookings", {
+            "fields": ["order_webhook_url", "order_webhook_secret"],
+            "description": "One address gets both the takeout order events and the table booking events (made, "
+            "changed, cancelled...), each signed with the secret below: e.g. a till (POS) bridge or an SMS service.",
+        }),
         ("Questions the agent could not answer", {"fields": ["open_questions"]}),
     ]  # fmt: skip
     filter_horizontal = ["staff"]

@@ -81,9 +81,16 @@ class TestRestaurantPages:
 
         [takeout] = [f for f in response.context["adminform"] if f.name == "Takeout orders"]
         assert [line.fields[0] for line in takeout] == [
-            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes", "order_webhook_url",
-            "order_webhook_secret",
+            "takes_orders", "pickup_lead_minutes", "orders_per_slot", "last_order_minutes",
         ]  # fmt: skip
+
+    def test_the_webhook_has_its_own_fieldset_saying_it_sends_orders_and_bookings(self, admin_client, bare):
+        response = admin_client.get(reverse("admin:restaurants_restaurant_change", args=[bare.pk]))
+
+        [webhook] = [f for f in response.context["adminform"] if f.name == "Webhook for orders and bookings"]
+        assert [line.fields[0] for line in webhook] == ["order_webhook_url", "order_webhook_secret"]
+        assert "both the takeout order events and the table booking events" in webhook.description
+        assert "and each table booking event (made, changed, moved, cancelled" in response.content.decode()
 
     def test_staff_switch_takeout_on_with_their_kitchens_pace(self, admin_client, bare):
         url = reverse("admin:restaurants_restaurant_change", args=[bare.pk])
