@@ -7,10 +7,14 @@ completed), `reservation_move` (another table) and `walk_in`. Every function tak
 either does what it says or raises BookingRefused, whose `sentence` is what the guest (or staff) hears: nothing is
 stored half-made.
 
-No double booking: a booking is made in one transaction that checks availability (reservations.availability) and
-then inserts. On PostgreSQL the exclusion constraint refuses an overlap a concurrent booking made in between (the
-next free table is tried, then the guest hears that the time was just taken, with the nearest times); on SQLite
-the transaction holds the database's write lock from its start (IMMEDIATE), so bookings run one at a time.
+No double booking: a booking is made in one transaction that takes the restaurant's book (`_hold_book`: a row lock
+on the restaurant, FOR NO KEY UPDATE, so plain reads and foreign-key checks go on), checks availability
+(reservations.availability) and inserts. Bookings, changes, moves and walk-ins of one restaurant so run one after
+another, each seeing what the one before committed. Without that lock, concurrent inserts checked by the exclusion
+constraint wait on each other and PostgreSQL breaks the circle with "deadlock detected" (bench/reservations.py
+saw it with 20 callers). The exclusion constraint stays as the last word against any other writer: an overlap it
+refuses is answered as "that time was just taken", with the nearest times. On SQLite the transaction holds the
+database's write lock from its start (IMMEDIATE), so bookings run one at a time there too.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def reservation_book(
     guest_name, notes, guest_phone = _name(guest_name), _notes(notes), _phone(guest_phone, restaurant)
     starts_at = _aware(starts_at)
     with transaction.atomic():
+        _hold_book(restaurant.pk)
         if call is not None and Reservation.objects.filter(call=call, status__in=LIVE).exists():
             raise BookingRefused(
                 "A table is already booked on this call: I can change that booking, or cancel it, instead."
@@ -158,6 +163,7 @@ def reservation_change(
     what reservation_book refuses (the reservation does not stand in its own way), and a reservation that is no
     longer booked (cancelled, seated, past)."""
     with transaction.atomic():
+        _hold_book(reservation.restaurant_id)
         current = Reservation.objects.select_for_update().select_related("restaurant").get(pk=reservation.pk)
         restaurant = current.restaurant
         if current.status != ReservationStatus.BOOKED or current.ends_at <= timezone.now():
@@ -250,6 +256,7 @@ def reservation_move(*, reservation: Reservation, table: Table) -> Reservation:
     another restaurant or an inactive one, one too small for the party, and one with a live reservation that
     overlaps (the database refuses that too, on PostgreSQL)."""
     with transaction.atomic():
+        _hold_book(reservation.restaurant_id)
         current = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if current.status not in LIVE:
             raise BookingRefused(f"That booking is {current.get_status_display().lower()}: it cannot be moved.")
@@ -296,6 +303,7 @@ def walk_in(
         raise BookingRefused(f"{table.name} seats {table.max_seats}: the party is {party_size}.")
     ends_at = starts_at + restaurant.dining_time(party_size)
     with transaction.atomic():
+        _hold_book(restaurant.pk)
         if Reservation.objects.filter(
             table=table, status__in=LIVE, starts_at__lt=ends_at, ends_at__gt=starts_at
         ).exists():
@@ -315,6 +323,13 @@ def walk_in(
 
 
 # --- Checks ------------------------------------------------------------------------------------------------
+
+
+def _hold_book(restaurant_id: int) -> None:
+    """In a write's transaction: wait for the restaurant's other bookings, changes, moves and walk-ins to end,
+    and keep them waiting until this one ends (a FOR NO KEY UPDATE lock on the restaurant's row; SQLite's
+    IMMEDIATE transaction already holds the whole database)."""
+    Restaurant.objects.select_for_update(no_key=True).filter(pk=restaurant_id).values_list("pk", flat=True).get()
 
 
 def _refuse_unless_booking(restaurant: Restaurant) -> None:

@@ -1,7 +1,7 @@
 """No table is ever booked twice, however many calls book at once: on PostgreSQL the database itself refuses two
 live reservations of a table that overlap (the exclusion constraint, even for a row written behind the app's
 back), and 20 callers released together for the last free table give exactly one reservation and 19 clear
-answers. (On SQLite bookings are serialised by the database's write lock; tests/test_reservations.py covers the
+answers (without deadlocks: bookings of one restaurant wait for each other, reservations.services._hold_book). (On SQLite bookings are serialised by the database's write lock; tests/test_reservations.py covers the
 rules there.)"""
 
 from __future__ import annotations
