@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from django.db.models import Count
 
-from restaurants.hours import Service, first_on_grid, on_grid, say_day, say_or, say_time, say_when
+from restaurants.hours import Service, first_on_grid, on_grid, say_on_day, say_or, say_time, say_when
 from restaurants.models import PICKUP_SLOT_MINUTES, Restaurant
 
 from .models import Order
@@ -84,8 +84,7 @@ class Pickups:
             periods, note = self.schedule.periods_on(day)
             if periods:
                 return f"We are closed at {self.say(at)}."
-            on = say_day(day, self.today)
-            on = on if on in ("today", "tomorrow") else f"on {on}"
+            on = say_on_day(day, self.today)
             return f"We are closed {on} ({note})." if note else f"We are closed {on}."
         if at > self.last_pickup(service):
             before = f", {r.last_order_minutes} minutes before closing" if r.last_order_minutes else ""
@@ -138,5 +137,5 @@ class Pickups:
         for at in times:
             local = at.astimezone(self.tz)
             groups.setdefault(local.date(), []).append(say_time(local, self.restaurant.language))
-        parts = [f"{say_day(day, self.today)} at {say_or(said)}" for day, said in groups.items()]
+        parts = [f"{say_on_day(day, self.today)} at {say_or(said)}" for day, said in groups.items()]
         return f"We can have it ready {', or '.join(parts)}."

@@ -20,7 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 
-from restaurants.hours import Service, first_on_grid, on_grid, say_day, say_or, say_time, say_when, wall_clock
+from restaurants.hours import Service, first_on_grid, on_grid, say_on_day, say_or, say_time, say_when, wall_clock
 from restaurants.models import Restaurant
 
 from .models import LIVE, Reservation, Table
@@ -104,8 +104,7 @@ class Availability:
             periods, note = self.schedule.periods_on(day)
             if periods:
                 return f"We are closed at {self.say(at)}."
-            on = say_day(day, self.today)
-            on = on if on in ("today", "tomorrow") else f"on {on}"
+            on = say_on_day(day, self.today)
             return f"We are closed {on} ({note})." if note else f"We are closed {on}."
         if at > self.last_seating(service):
             return f"The last table is at {self.say(self.last_seating(service))}."
@@ -168,19 +167,15 @@ class Availability:
         language = self.restaurant.language
         parts = []
         if that_day:
-            day = _on(say_day(that_day[0].astimezone(self.tz).date(), self.today))
+            day = say_on_day(that_day[0].astimezone(self.tz).date(), self.today)
             parts.append(f"{day} at {say_or([say_time(t.astimezone(self.tz), language) for t in that_day])}")
         if later:
             time = say_time(later[0].astimezone(self.tz), language)
-            days = [_on(say_day(t.astimezone(self.tz).date(), self.today)) for t in later]
+            days = [say_on_day(t.astimezone(self.tz).date(), self.today) for t in later]
             parts.append(f"at {time} {say_or(days)}")
         if not parts:
             return f"There is no table for {self.party_size} near that time."
         return f"We have a table for {self.party_size} {', or '.join(parts)}."
-
-
-def _on(day: str) -> str:
-    return day if day in ("today", "tomorrow") else f"on {day}"
 
 
 def _minutes(minutes: int) -> str:

@@ -314,12 +314,17 @@ def say_day(day: dt.date, today: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%B')}"
 
 
+def say_on_day(day: dt.date, today: dt.date) -> str:
+    """'today', 'tomorrow', 'on Friday', 'on Tuesday 5 January': say_day as it follows a time or leads one."""
+    said = say_day(day, today)
+    return said if said in ("today", "tomorrow") else f"on {said}"
+
+
 def say_when(at: dt.datetime, tz: ZoneInfo, language: str, today: dt.date) -> str:
     """Aware `at` as the agent says it in `tz`'s local time, seen from local date `today`: "19:30 today",
     "12:15 tomorrow", "19:00 on Friday", "20:00 on Tuesday 5 January"."""
     local = at.astimezone(tz)
-    day = say_day(local.date(), today)
-    return f"{say_time(local, language)} {day if day in ('today', 'tomorrow') else f'on {day}'}"
+    return f"{say_time(local, language)} {say_on_day(local.date(), today)}"
 
 
 def say_or(items: list[str]) -> str:

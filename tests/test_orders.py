@@ -382,7 +382,7 @@ class TestPickupTimes:
 
         sentence = refusal(order_set_pickup, order=order, pickup_at=dt.datetime(2026, 6, 15, 13, 0, tzinfo=ROME))
 
-        assert sentence == "We are closed on Monday. We can have it ready Sunday at 22:15, 22:30 or 22:45."
+        assert sentence == "We are closed on Monday. We can have it ready on Sunday at 22:15, 22:30 or 22:45."
 
     def test_a_closed_special_day(self, clock, trattoria):
         SpecialDay.objects.create(restaurant=trattoria, date=dt.date(2026, 6, 11), note="Staff outing")
@@ -391,7 +391,7 @@ class TestPickupTimes:
         sentence = refusal(order_set_pickup, order=order, pickup_at=dt.datetime(2026, 6, 11, 19, 30, tzinfo=ROME))
 
         assert sentence == (
-            "We are closed tomorrow (Staff outing). We can have it ready Friday at 12:00, 12:15 or 12:30."
+            "We are closed tomorrow (Staff outing). We can have it ready on Friday at 12:00, 12:15 or 12:30."
         )
 
     def test_a_special_days_own_hours_take_pickups(self, clock, trattoria):
@@ -403,7 +403,7 @@ class TestPickupTimes:
         order_set_pickup(order=order, pickup_at=dt.datetime(2026, 6, 15, 20, 45, tzinfo=ROME))
         sentence = refusal(order_set_pickup, order=order, pickup_at=dt.datetime(2026, 6, 15, 21, 0, tzinfo=ROME))
 
-        assert sentence == "We are closed at 21:00 on Monday. We can have it ready Monday at 20:15, 20:30 or 20:45."
+        assert sentence == "We are closed at 21:00 on Monday. We can have it ready on Monday at 20:15, 20:30 or 20:45."
 
     def test_a_full_slot_offers_the_ones_around_it(self, clock, trattoria):
         for _ in range(6):
