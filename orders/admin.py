@@ -1,6 +1,8 @@
 """Orders in admin, read-only: staff see their restaurants' orders and lines as they were placed (the kitchen's
-buttons live on the kitchen page), and each order event's webhook delivery with its attempts (a delivery that gave
-up can be retried). Scoped like every admin (restaurants.admin_base)."""
+buttons live on the kitchen page), and each webhook delivery, of an order event or of a booking event, with its
+attempts (a delivery that gave up can be retried). `WebhookDeliveryInline` lists a subject's deliveries on the
+order's page, and on the reservation's (reservations.admin puts it in its `inlines`). Scoped like every admin
+(restaurants.admin_base)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -47,8 +49,11 @@ class OrderLineInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
 
 
 class WebhookDeliveryInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
+    """The deliveries of an order, or of a reservation: Django joins them to the page's object by the one foreign
+    key to its model (`order` or `reservation`)."""
+
     model = WebhookDelivery
-    restaurant_path = "order__restaurant"
+    restaurant_path = "restaurant"
     fields = ["event_type", "status", "attempt_count", "created_at", "delivered_at", "next_attempt_at"]
     readonly_fields = fields
     extra = 0
@@ -104,7 +109,7 @@ class OrderAdmin(ReadOnly, RestaurantScopedAdmin, admin.ModelAdmin):
 
 class WebhookAttemptInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline):
     model = WebhookAttempt
-    restaurant_path = "delivery__order__restaurant"
+    restaurant_path = "delivery__restaurant"
     fields = ["at", "status_code", "error", "duration_ms"]
     readonly_fields = fields
     extra = 0
@@ -112,33 +117,35 @@ class WebhookAttemptInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline)
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnly, RestaurantScopedAdmin, admin.ModelAdmin):
-    """Each order event sent (or being sent) to a restaurant's order webhook, with every attempt."""
+    """Each order or booking event sent (or being sent) to a restaurant's webhook, with every attempt."""
 
-    restaurant_path = "order__restaurant"
     list_display = [
-        "event_type", "order_link", "restaurant", "status", "attempt_count", "created_at", "next_attempt_at",
+        "event_type", "subject_link", "restaurant", "status", "attempt_count", "created_at", "next_attempt_at",
         "delivered_at",
     ]  # fmt: skip
-    list_filter = ["status", "event_type", "order__restaurant"]
-    list_select_related = ["order__restaurant"]
-    search_fields = ["webhook_id", "=order__number"]
+    list_filter = ["status", "event_type", "restaurant"]
+    list_select_related = ["restaurant", "order", "reservation"]
+    search_fields = ["webhook_id", "=order__number", "=reservation__code"]
     fields = [
-        "order_link", "restaurant", "event_type", "status", "webhook_id", "url", "attempt_count", "created_at",
+        "subject_link", "restaurant", "event_type", "status", "webhook_id", "url", "attempt_count", "created_at",
         "next_attempt_at", "delivered_at", "body",
     ]  # fmt: skip
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["retry"]
 
-    @admin.display(description="Order", ordering="order")
-    def order_link(self, delivery: WebhookDelivery) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[delivery.order_id]), delivery.order
-        )
-
-    @admin.display(description="Restaurant", ordering="order__restaurant__name")
-    def restaurant(self, delivery: WebhookDelivery) -> str:
-        return delivery.order.restaurant.name
+    @admin.display(description="Order or booking")
+    def subject_link(self, delivery: WebhookDelivery) -> str:
+        """A link to the order's (or the reservation's) page; the reservation's name alone while reservations have
+        no admin page."""
+        if delivery.order_id is not None:
+            view, subject = "admin:orders_order_change", delivery.order
+        else:
+            view, subject = "admin:reservations_reservation_change", delivery.reservation
+        try:
+            return format_html('<a href="{}">{}</a>', reverse(view, args=[subject.pk]), subject)
+        except NoReverseMatch:
+            return str(subject)
 
     @admin.display(description="Body (as sent)")
     def body(self, delivery: WebhookDelivery) -> str:

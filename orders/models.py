@@ -183,7 +183,7 @@ class ServiceDay(models.Model):
         return f"{self.restaurant_id} {self.date}"
 
 
-# --- Order webhooks (orders.webhooks) -------------------------------------------------------------------------
+# --- Order and booking webhooks (orders.webhooks) -------------------------------------------------------------
 
 
 class WebhookDeliveryQuerySet(models.QuerySet):
@@ -191,12 +191,23 @@ class WebhookDeliveryQuerySet(models.QuerySet):
         """Deliveries still to be made: pending or failed (with attempts left or retried from admin)."""
         return self.filter(status__in=WebhookDelivery.UNFINISHED)
 
+    def about_the_same(self, delivery: WebhookDelivery) -> WebhookDeliveryQuerySet:
+        """Deliveries about the same order, or the same reservation, as `delivery` (itself included)."""
+        if delivery.order_id is not None:
+            return self.filter(order_id=delivery.order_id)
+        return self.filter(reservation_id=delivery.reservation_id)
+
 
 class WebhookDelivery(models.Model):
-    """One order event for the restaurant's order webhook (orders.webhooks): the JSON body built when the event
+    """One event of an order or of a table reservation (its subject: exactly one of `order` and `reservation`) for
+    the restaurant's webhook, `Restaurant.order_webhook_url` (orders.webhooks): the JSON body built when the event
     happened, sent byte for byte on every attempt under one webhook-id (so a receiver can drop a repeat), until
-    the receiver answers 2xx or the attempts run out. Deliveries of one order are made in the order they were
-    recorded: a delivery waits while an earlier one of its order is unfinished."""
+    the receiver answers 2xx or the attempts run out. Deliveries about one subject are made in the order they were
+    recorded: a delivery waits while an earlier one about its order (or its reservation) is unfinished.
+
+    `restaurant` is its subject's restaurant, copied when the delivery is recorded (neither an order nor a
+    reservation ever changes restaurant): the receiver, the admin's scope and the retries woken by a success are
+    the restaurant's, whichever the subject."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -206,8 +217,17 @@ class WebhookDelivery(models.Model):
 
     UNFINISHED = (Status.PENDING, Status.FAILED)
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="webhook_deliveries")
-    event_type = models.CharField("type", max_length=40, help_text='The event, e.g. "order.placed".')
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    reservation = models.ForeignKey(
+        "reservations.Reservation", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="webhook_deliveries",
+    )  # fmt: skip
+    event_type = models.CharField(
+        "type", max_length=40, help_text='The event, e.g. "order.placed" or "reservation.made".'
+    )
     payload = models.TextField(help_text="The JSON body as sent, built when the event happened.")
     url = models.URLField("URL", max_length=500, help_text="Where it was sent: the restaurant's address at the time.")
     webhook_id = models.CharField(
@@ -230,10 +250,16 @@ class WebhookDelivery(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="delivered") | Q(delivered_at__isnull=False), name="webhook_delivered_has_time"
             ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, reservation__isnull=True)
+                | Q(order__isnull=True, reservation__isnull=False),
+                name="webhook_delivery_one_subject",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
             models.Index(fields=["order", "id"], name="webhook_delivery_order"),
+            models.Index(fields=["reservation", "id"], name="webhook_delivery_reservation"),
         ]
 
     def __str__(self) -> str:
@@ -242,6 +268,11 @@ class WebhookDelivery(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in self.UNFINISHED
+
+    @property
+    def subject(self) -> str:
+        """What it is about, for a log line: "order 42" or "reservation 7" (the ids: no query)."""
+        return f"order {self.order_id}" if self.order_id is not None else f"reservation {self.reservation_id}"
 
 
 class WebhookAttempt(models.Model):

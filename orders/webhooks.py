@@ -1,11 +1,14 @@
-"""Order webhooks: every order event is POSTed to the restaurant's `order_webhook_url` (a till bridge, an SMS
-service), signed per the Standard Webhooks spec with the restaurant's `order_webhook_secret`, by a background task
-(django-tasks with its database backend; `manage.py db_worker` runs it) that retries with backoff.
+"""Order and booking webhooks: every order event and every table reservation event is POSTed to the restaurant's
+`order_webhook_url` (a till bridge, an SMS service), signed per the Standard Webhooks spec with the restaurant's
+`order_webhook_secret`, by a background task (django-tasks with its database backend; `manage.py db_worker` runs it)
+that retries with backoff. One mechanism for both: a WebhookDelivery is about an order or a reservation.
 
-1. `record_event` receives orders.events.order_changed inside the transaction that changed the order. When the
-   restaurant has a URL it records a WebhookDelivery holding the JSON body built now (`order_payload`), and enqueues
-   `deliver` for it, in that same transaction: the task queue is a table of the same database, so the change, its
-   delivery and its task exist together or not at all, and a receiver or a worker that is down loses nothing.
+1. `record_event` receives orders.events.order_changed, and `record_reservation_event` receives
+   reservations.events.reservation_changed, inside the transaction that changed the order or the reservation. When
+   the restaurant has a URL, each records a WebhookDelivery holding the JSON body built now (`order_payload`,
+   `reservation_payload`), and enqueues `deliver` for it, in that same transaction: the task queue is a table of the
+   same database, so the change, its delivery and its task exist together or not at all, and a receiver or a worker
+   that is down loses nothing. (orders.apps connects both: the webhook is orders', reservations know nothing of it.)
 2. `deliver` makes one attempt (`post`) and records it as a WebhookAttempt. A 2xx answer delivers it. Anything else
    (another status, a redirect, which is never followed, no answer within the timeouts, no connection) schedules the
    next attempt RETRY_DELAYS later, Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after
@@ -14,10 +17,11 @@ service), signed per the Standard Webhooks spec with the restaurant's `order_web
 3. A receiver that is back catches up at once: when a delivery of a restaurant succeeds, its other deliveries
    waiting for a retry are tried straight away.
 
-Order: a delivery waits while an earlier delivery of the same order is unfinished (its task returns; the earlier
-one wakes it when delivered or given up), so a receiver does not get "ready" before "placed" unless "placed" was
-given up. Every attempt of a delivery sends the same body under the same webhook-id, so a receiver that got it
-but answered too late can drop the repeat.
+Order: a delivery waits while an earlier delivery about the same order (or the same reservation) is unfinished (its
+task returns; the earlier one wakes it when delivered or given up), so a receiver does not get "ready" before
+"placed", or "cancelled" before "made", unless the earlier one was given up. Different orders and reservations do
+not wait for each other. Every attempt of a delivery sends the same body under the same webhook-id, so a receiver
+that got it but answered too late can drop the repeat.
 
 An attempt claims its delivery with a conditional UPDATE for LEASE, so two workers never send it at once. Should a
 worker die in the middle of an attempt, the delivery is taken up again by the next event recorded after LEASE
@@ -37,9 +41,12 @@ from dataclasses import dataclass
 import httpx2
 import standardwebhooks
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
+
+from reservations.models import Reservation
+from restaurants.models import Restaurant
 
 from .models import Order, WebhookAttempt, WebhookDelivery
 
@@ -114,6 +121,36 @@ def order_payload(order: Order, happened: str, at: dt.datetime) -> dict:
     }
 
 
+def reservation_payload(reservation: Reservation, happened: str, at: dt.datetime) -> dict:
+    """The event as a Standard Webhooks payload: `{"type": "reservation.<happened>", "timestamp": <at, UTC>, "data":
+    {...}}`, data being the reservation (read with its restaurant and table) as it is now: id, code (the one the
+    guest was told), status (booked, seated, completed, cancelled or no_show: after "changed" or "moved" still
+    "booked"), restaurant {id, name}, table (its name, "T4"), party_size, starts_at and ends_at (UTC) and
+    starts_at_local and ends_at_local (the restaurant's wall clock with its offset), guest_name, guest_phone (E.164
+    or null), notes ("" when none) and channel ("web" or "phone"; a walk-in is "web")."""
+    restaurant = reservation.restaurant
+    return {
+        "type": f"reservation.{happened}",
+        "timestamp": _utc(at),
+        "data": {
+            "id": reservation.pk,
+            "code": reservation.code,
+            "status": reservation.status,
+            "restaurant": {"id": restaurant.pk, "name": restaurant.name},
+            "table": reservation.table.name,
+            "party_size": reservation.party_size,
+            "starts_at": _utc(reservation.starts_at),
+            "starts_at_local": reservation.starts_at.astimezone(restaurant.tz).isoformat(),
+            "ends_at": _utc(reservation.ends_at),
+            "ends_at_local": reservation.ends_at.astimezone(restaurant.tz).isoformat(),
+            "guest_name": reservation.guest_name,
+            "guest_phone": str(reservation.guest_phone) if reservation.guest_phone else None,
+            "notes": reservation.notes,
+            "channel": reservation.channel,
+        },
+    }
+
+
 # --- Recording an event ---------------------------------------------------------------------------------------
 
 
@@ -125,11 +162,31 @@ def record_event(sender=None, *, order_id: int, happened: str, **kwargs) -> Webh
     if order is None or not order.restaurant.order_webhook_url:
         return None
     now = timezone.now()
-    body = json.dumps(order_payload(order, happened, now), ensure_ascii=False, separators=(",", ":"))
+    return _record(order.restaurant, order_payload(order, happened, now), now, order=order)
+
+
+def record_reservation_event(sender=None, *, reservation_id: int, happened: str, **kwargs) -> WebhookDelivery | None:
+    """Receiver of reservations.events.reservation_changed, inside the reservation's transaction: when its
+    restaurant has an order webhook URL (the one address for orders and bookings), record the delivery of
+    `happened` (one of reservations.events.HAPPENED; its body built now) and enqueue its task. Returns the
+    delivery, or None when there is nothing to send (no URL, or the reservation is gone). Costs one query without a
+    URL."""
+    reservation = Reservation.objects.select_related("restaurant", "table").filter(pk=reservation_id).first()
+    if reservation is None or not reservation.restaurant.order_webhook_url:
+        return None
+    now = timezone.now()
+    payload = reservation_payload(reservation, happened, now)
+    return _record(reservation.restaurant, payload, now, reservation=reservation)
+
+
+def _record(restaurant: Restaurant, payload: dict, now: dt.datetime, **subject) -> WebhookDelivery:
+    """Record the delivery of `payload` about `subject` (order=... or reservation=...) to the restaurant's URL and
+    enqueue its task, in one transaction (the caller's, when there is one)."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
-            order=order, event_type=f"order.{happened}", payload=body, url=order.restaurant.order_webhook_url,
-            webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, created_at=now,
+            restaurant=restaurant, event_type=payload["type"], payload=body, url=restaurant.order_webhook_url,
+            webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, created_at=now, **subject,
         )  # fmt: skip
         deliver.enqueue(delivery.pk)
         _resume_stalled(now)
@@ -155,19 +212,20 @@ def retry_given_up(deliveries: QuerySet[WebhookDelivery]) -> int:
 
 @task()
 def deliver(delivery_id: int) -> str:
-    """The background task: one attempt at delivery `delivery_id` if it is due and no earlier delivery of its order
-    is unfinished, then the next step (delivered; a retry enqueued for later; or given up). Returns what it did, in a
-    few words (kept as the task's result). Receivers' failures are recorded and logged in one WARNING line each;
-    they never raise."""
+    """The background task: one attempt at delivery `delivery_id` if it is due and no earlier delivery about its
+    order (or reservation) is unfinished, then the next step (delivered; a retry enqueued for later; or given up).
+    Returns what it did, in a few words (kept as the task's result). Receivers' failures are recorded and logged in
+    one WARNING line each; they never raise."""
     now = timezone.now()
-    delivery = WebhookDelivery.objects.select_related("order__restaurant").filter(pk=delivery_id).first()
+    delivery = WebhookDelivery.objects.select_related("restaurant").filter(pk=delivery_id).first()
     if delivery is None or delivery.is_finished:
         return "nothing to do"
     if delivery.next_attempt_at and delivery.next_attempt_at > now:
         return "not due yet"  # a repeated task: the one due then is queued, or another worker is at it
     ahead = (
         WebhookDelivery.objects.unfinished()
-        .filter(order_id=delivery.order_id, pk__lt=delivery.pk)
+        .about_the_same(delivery)
+        .filter(pk__lt=delivery.pk)
         .order_by("pk")
         .values_list("webhook_id", flat=True)
         .first()
@@ -181,7 +239,7 @@ def deliver(delivery_id: int) -> str:
         return "taken by another worker"
 
     # Each attempt goes to the restaurant's address of the moment: staff who fix it fix the deliveries still due.
-    restaurant = delivery.order.restaurant
+    restaurant = delivery.restaurant
     url, attempt = restaurant.order_webhook_url, delivery.attempt_count + 1
     if not url:  # staff turned the webhook off: nothing more is sent
         outcome = Outcome(status_code=None, error="The restaurant has no order webhook URL any more.", duration_ms=0)
@@ -216,10 +274,11 @@ def _conclude(
         if next_at:
             deliver.using(run_after=next_at).enqueue(delivery.pk)
         else:
-            _wake_next_of_order(delivery, now)
+            _wake_next_about_the_same(delivery, now)
         if outcome.delivered:
-            _wake_retries(delivery.order.restaurant_id, now)
-    line = f"Order webhook {delivery.webhook_id} ({delivery.event_type}, order {delivery.order_id}) to {url}: "
+            _wake_retries(delivery.restaurant_id, now)
+    kind = "Order" if delivery.order_id is not None else "Booking"
+    line = f"{kind} webhook {delivery.webhook_id} ({delivery.event_type}, {delivery.subject}) to {url}: "
     if outcome.delivered:
         logger.info("%sdelivered at attempt %d (HTTP %s)", line, attempt, outcome.status_code)
     else:
@@ -227,9 +286,10 @@ def _conclude(
     return said
 
 
-def _wake_next_of_order(delivery: WebhookDelivery, now: dt.datetime) -> None:
-    """The delivery is finished: the next unfinished one of its order, which waits for it, may go now."""
-    following = WebhookDelivery.objects.unfinished().filter(order_id=delivery.order_id, pk__gt=delivery.pk)
+def _wake_next_about_the_same(delivery: WebhookDelivery, now: dt.datetime) -> None:
+    """The delivery is finished: the next unfinished one about its order (or reservation), which waits for it, may
+    go now."""
+    following = WebhookDelivery.objects.unfinished().about_the_same(delivery).filter(pk__gt=delivery.pk)
     following = following.order_by("pk").first()
     if following is not None:
         WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=now)
@@ -241,7 +301,7 @@ def _wake_retries(restaurant_id: int, now: dt.datetime) -> None:
     due within LEASE are left alone (soon anyway; an attempt in flight holds its delivery that long)."""
     ids = list(
         WebhookDelivery.objects.filter(
-            order__restaurant_id=restaurant_id, status=WebhookDelivery.Status.FAILED, next_attempt_at__gt=now + LEASE
+            restaurant_id=restaurant_id, status=WebhookDelivery.Status.FAILED, next_attempt_at__gt=now + LEASE
         ).order_by("pk").values_list("pk", flat=True)[:WAKE_BATCH]
     )  # fmt: skip
     WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now)
@@ -250,10 +310,12 @@ def _wake_retries(restaurant_id: int, now: dt.datetime) -> None:
 
 
 def _resume_stalled(now: dt.datetime) -> None:
-    """Enqueue again the deliveries due more than LEASE ago and still unfinished that no earlier delivery of their
-    order holds back: their worker died mid-attempt (or is down, in which case the repeat is harmless)."""
+    """Enqueue again the deliveries due more than LEASE ago and still unfinished that no earlier delivery about their
+    order (or reservation) holds back: their worker died mid-attempt (or is down, in which case the repeat is
+    harmless)."""
+    # SQL's NULL = NULL is not true, so each side of the OR matches only deliveries about the same subject.
     earlier_unfinished = WebhookDelivery.objects.unfinished().filter(
-        order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")
+        Q(order_id=OuterRef("order_id")) | Q(reservation_id=OuterRef("reservation_id")), pk__lt=OuterRef("pk")
     )
     ids = list(
         WebhookDelivery.objects.unfinished()

@@ -71,7 +71,7 @@ def alfa(db) -> Restaurant:
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
     order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Anna")
     WebhookDelivery.objects.create(
-        order=order, event_type="order.placed", payload='{"data": {"customer_name": "Anna"}}',
+        restaurant=restaurant, order=order, event_type="order.placed", payload='{"data": {"customer_name": "Anna"}}',
         url="https://pos.alfa.example/orders", webhook_id="msg_alfa",
     )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
@@ -89,7 +89,8 @@ def beta(db) -> Restaurant:
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
     order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Beta diner")
     WebhookDelivery.objects.create(
-        order=order, event_type="order.placed", payload='{"data": {"customer_name": "Beta diner"}}',
+        restaurant=restaurant, order=order, event_type="order.placed",
+        payload='{"data": {"customer_name": "Beta diner"}}',
         url="https://pos.beta.example/orders", webhook_id="msg_beta",
     )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
