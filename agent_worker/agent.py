@@ -23,10 +23,11 @@ from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapV
 from dispatch.livekit import client, sip
 from dispatch.models import Call
 from orders.models import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_QUANTITY
+from reservations.models import CODE_LENGTH, MAX_GUEST_NAME_LENGTH, MAX_NOTES_LENGTH
 from restaurants import hours
 from restaurants.models import DietaryTag
 
-from . import lookups, turn_facts
+from . import bookings, lookups, turn_facts
 from .db import run_orm
 from .lookups import RestaurantProfile
 from .order_card import OrderCards
@@ -143,15 +144,59 @@ OrderVersion = Annotated[
 ]
 
 
+# Table reservation arguments. The party's lower bound is in the schema; its upper bound is the restaurant's
+# (bookings.py says what a larger party should do), and text lengths are checked with a sentence.
+BookingDate = Annotated[
+    str | None,
+    Field(description='Local date of the booking: "today", "tomorrow" or ISO, e.g. 2026-12-24.'),
+    say_instead(bookings.ASK_DAY),
+]
+BookingTime = Annotated[
+    str | None,
+    Field(description="Local time of the booking, 24-hour HH:MM, e.g. 19:30, exactly as the diner asked."),
+    say_instead(bookings.ASK_TIME),
+]
+PartySize = Annotated[
+    int | None,
+    Field(ge=1, description="How many people, a whole number, e.g. 4."),
+    say_instead(bookings.UNCLEAR_PARTY),
+]
+GuestName = Annotated[
+    str | None,
+    Field(description=f'The name the booking is under, e.g. "Anna Rossi" (at most {MAX_GUEST_NAME_LENGTH} '
+          "characters)."),  # fmt: skip
+    say_instead(bookings.UNCLEAR_NAME),
+]
+BookingNotes = Annotated[
+    str | None,
+    Field(description=f'What the diner asked to note, e.g. "a high chair" (at most {MAX_NOTES_LENGTH} characters), '
+          "or null."),  # fmt: skip
+    say_instead(bookings.UNCLEAR_NOTES),
+]
+BookingCode = Annotated[
+    str | None,
+    Field(description=f'The booking code the diner spells, {CODE_LENGTH} letters and digits, e.g. "K7MR4X".'),
+    say_instead(bookings.UNCLEAR_CODE),
+]
+WhichBooking = Annotated[
+    int | None,
+    Field(ge=1, description="When find_reservation found several bookings, the number it gave the one meant (1, 2...); "
+          "null when it found one."),  # fmt: skip
+    say_instead(bookings.UNCLEAR_WHICH),
+]
+
+
 def build_instructions(p: RestaurantProfile, caller: PhoneCaller | None = None) -> str:
     """The system prompt for one restaurant, in headed sections; for a phone call (`caller`), rules for the ear
     only and the call-handling tools."""
     rules = f"\n\n# House rules from {p.name}\n{p.house_rules.strip()}" if p.house_rules.strip() else ""
     today = dt.datetime.now(ZoneInfo(p.time_zone)).date()  # to turn "Friday" or "the 24th" into a date
     contact = how_to_reach_staff(p, caller)
+    offered = {"to order takeout for pickup": p.takes_orders, "to book a table": p.takes_reservations}
     return f"""You are the voice host of {p.name}, a {p.cuisine} restaurant in {p.city}. Diners call you to ask \
-about opening hours, the address and the menu{" and to order takeout for pickup" if p.takes_orders else ""}.\
-{phone_rules(p, caller) if caller else ""}{order_rules(p, caller) if p.takes_orders else ""}
+about opening hours, the address and the menu{"".join(f" and {what}" for what, on in offered.items() if on)}.\
+{phone_rules(p, caller) if caller else ""}{order_rules(p, caller) if p.takes_orders else ""}\
+{booking_rules(p, caller) if p.takes_reservations else ""}
 
 # Language
 Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks another language, answer in theirs.
@@ -168,7 +213,8 @@ Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks anot
 - Address, directions, phone number: get_address.
 - What is on the menu, a section, or dishes for a dietary need: get_menu. One dish's price, description,
   allergens or availability: find_menu_item.
-- A question about the restaurant that no tool answers (parking, reservations, a dish not on the menu):
+- A question about the restaurant that no tool answers (parking, {"private events" if p.takes_reservations else
+  "reservations"}, a dish not on the menu):
   record_unanswered_question, so that the staff see it.
 - Call the tool every time a fact is asked for: staff change the data during the day. Exception: a message
   headed "{turn_facts.HEADER}" comes with each of the diner's questions; answer from it whether the
@@ -187,9 +233,13 @@ Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks anot
 
 
 def cannot_take(p: RestaurantProfile) -> str:
-    """What the agent refuses: bookings and payments always, orders unless the restaurant takes them."""
+    """What the agent refuses: payments always, orders and bookings unless the restaurant takes them."""
+    if p.takes_orders and p.takes_reservations:
+        return "You cannot take payments (takeout orders are paid at pickup)"
     if p.takes_orders:
         return "You cannot take bookings, or payments (takeout orders are paid at pickup)"
+    if p.takes_reservations:
+        return "You cannot take orders or payments"
     return "You cannot take orders, bookings or payments"
 
 
@@ -214,6 +264,44 @@ read it back again.
 - Never invent a dish, a price, a total or an allergen: say only what the tools said.
 - Never ask for card details or any payment information: the diner pays at pickup.
 - After placing, tell the diner the order number and the pickup time."""
+
+
+def booking_rules(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
+    """The table reservations section of the instructions, for a restaurant that takes them."""
+    if caller:
+        find = (
+            "find_reservation finds the caller's bookings by the number they are calling from (no name or code "
+            "needed)"
+        )
+        name = "; the caller's number goes on the booking by itself"
+    else:
+        find = "ask for the name the booking is under and its code, then call find_reservation with both"
+        name = ""
+    return f"""
+
+# Table reservations
+{p.name} books tables for parties of 1 to {p.max_party_size}.
+- Ask for the day, the time and the number of people, then call check_availability before saying anything about \
+free tables. Never say a table is free unless check_availability said so in this conversation.
+- If the time is not possible, the tool gives the reason and the nearest possible times: offer those and let the \
+diner choose. Never move the time yourself, not even to the nearest quarter hour: check the time the diner agrees to.
+- Ask for the name for the booking{name}. Read back the day and date, the time, the number of people, the name \
+and any note, and call book_table only after the diner says yes. One booking per call.
+- After booking, say the day and time, and the booking code letter by letter.
+- Never promise or name a particular table (by the window, on the terrace, a table number): the restaurant \
+chooses it. A wish can go in the booking's note.
+- For more than {p.max_party_size} people the diner should talk to the staff. {staff_help(p, caller)}
+- To change or cancel a booking, {find}. Change or cancel only a booking found or made in this call: read the \
+change back, and call change_reservation or cancel_reservation only after the diner says yes."""
+
+
+def staff_help(p: RestaurantProfile, caller: PhoneCaller | None) -> str:
+    """What the agent is told to do when only the staff can help with a booking (a party above max_party_size, a
+    booking it cannot find), as a sentence: offer the transfer on a phone line that has one, else say how to
+    reach them."""
+    if caller and caller.can_transfer:
+        return "Offer to put the caller through to the staff with transfer_to_staff."
+    return f"Tell the diner they can {how_to_reach_staff(p, caller)}."
 
 
 def phone_rules(p: RestaurantProfile, caller: PhoneCaller) -> str:
@@ -294,6 +382,12 @@ class RestaurantAgent(Agent):
                 self.cancel_order,
             ]  # fmt: skip
             agent_options["tools"] = [*agent_options.get("tools", []), *map(function_tool, order_tools)]
+        if profile.takes_reservations:  # nor booking tools, unless the restaurant takes reservations
+            booking_tools = [
+                self.check_availability, self.book_table, self.find_reservation, self.change_reservation,
+                self.cancel_reservation,
+            ]  # fmt: skip
+            agent_options["tools"] = [*agent_options.get("tools", []), *map(function_tool, booking_tools)]
         super().__init__(instructions=build_instructions(profile, caller), **agent_options)
         self.profile = profile
         self.record = record
@@ -305,6 +399,20 @@ class RestaurantAgent(Agent):
             caller_number=caller.number if caller else "",
         )  # fmt: skip
         self.order_cards = OrderCards()  # the order as the diner's page shows it (web calls only)
+        self.bookings = bookings.BookingSession(
+            bookings.BookingContext(
+                restaurant_id=profile.id, channel=self.order_context.channel, room_name=record.room_name,
+                caller_number=caller.number if caller else "", staff_help=staff_help(profile, caller),
+            ),
+            room=self._room,
+        )  # fmt: skip
+
+    def _room(self):
+        """The call's room, or None in a session without one (console, tests)."""
+        try:
+            return self.session.room_io.room
+        except RuntimeError:
+            return None
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
         """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
@@ -508,6 +616,90 @@ class RestaurantAgent(Agent):
         """
         return await run_orm(lookups.order_cancelling, self.order_id)
 
+    # --- Table reservations (given to the model only when the restaurant takes them: see __init__) ----------
+    # bookings.BookingSession does the work, remembers the call's bookings and shows them on a web diner's page.
+
+    async def check_availability(
+        self, date: BookingDate = None, time: BookingTime = None, party_size: PartySize = None
+    ) -> str:
+        """Check whether a table can be booked for a party at a local date and time. Answers either that a table
+        is free (nothing is booked yet), or why not with the nearest possible times to offer.
+
+        Call as soon as the diner has given a day, a time and the number of people, before saying anything about
+        free tables, and again for each other time the diner considers. Pass the time exactly as the diner said
+        it: never round it to another time yourself. Do not call for opening hours (check_open).
+
+        Args:
+            date: "today", "tomorrow" or a local ISO date (YYYY-MM-DD), e.g. 2026-06-13.
+            time: local 24-hour time (HH:MM), e.g. 19:30.
+            party_size: the number of people, e.g. 4.
+        """
+        return await self.bookings.check(date, time, party_size)
+
+    async def book_table(
+        self, date: BookingDate = None, time: BookingTime = None, party_size: PartySize = None,
+        name: GuestName = None, notes: BookingNotes = None,
+    ) -> str:  # fmt: skip
+        """Book a table: the restaurant picks it, checks again that it is free, and gives the booking's code.
+
+        Call only after check_availability said this very date, time and party size are free, after you read
+        the details back to the diner (day, time, number of people, name, note), and after the diner said yes.
+        Never call it twice in one call: to change the booking use change_reservation. After it, tell the diner
+        the day and time and say the code letter by letter.
+
+        Args:
+            date: the date check_availability was called with, e.g. 2026-06-13.
+            time: the time check_availability was called with, e.g. 19:30.
+            party_size: the number of people, e.g. 4.
+            name: the name the booking is under, e.g. "Anna Rossi".
+            notes: what the diner asked to note (a high chair, a birthday, an allergy), or null. Never a table.
+        """
+        return await self.bookings.book(date, time, party_size, name, notes)
+
+    async def find_reservation(self, name: GuestName = None, code: BookingCode = None) -> str:
+        """Find the diner's upcoming table bookings, to tell them the details or to change or cancel one.
+
+        On a phone call, call it with no arguments: the number the caller is calling from finds their bookings.
+        On the web, ask for the name the booking is under and its code first, and pass both. Only a booking
+        found (or made) in this call can be changed or cancelled.
+
+        Args:
+            name: the name the booking is under, e.g. "Anna Rossi" (web), or null.
+            code: the booking code as the diner spells it, e.g. "K7MR4X" (web), or null.
+        """
+        return await self.bookings.find(name, code)
+
+    async def change_reservation(
+        self, date: BookingDate = None, time: BookingTime = None, party_size: PartySize = None,
+        notes: BookingNotes = None, which: WhichBooking = None,
+    ) -> str:  # fmt: skip
+        """Change the booking found or made in this call: its day, time, number of people or note. What is left
+        null stays as it is (a new day alone keeps the time). The new time is checked; if it is not possible
+        the tool says why, with the nearest possible times, and nothing changes.
+
+        Call only after find_reservation or book_table in this call, after reading the change back to the diner
+        and after they said yes. Never for a booking the diner only describes.
+
+        Args:
+            date: the new local date ("today", "tomorrow" or YYYY-MM-DD), or null.
+            time: the new local 24-hour time (HH:MM), or null.
+            party_size: the new number of people, or null.
+            notes: the note that replaces the booking's note, or null to keep it.
+            which: the booking's number in find_reservation's list when it found several, else null.
+        """
+        return await self.bookings.change(which, date, time, party_size, notes)
+
+    async def cancel_reservation(self, which: WhichBooking = None) -> str:
+        """Cancel the booking found or made in this call.
+
+        Call only when the diner clearly asks to cancel it, after saying which booking (day, time, party) will
+        be cancelled and hearing yes. Only a booking found with find_reservation (or made) in this call.
+
+        Args:
+            which: the booking's number in find_reservation's list when it found several, else null.
+        """
+        return await self.bookings.cancel(which)
+
 # Said, and then the transfer starts: the caller hears silence while the phone network connects them.
 PUTTING_THROUGH = "I'm putting you through to the team now. Please hold on."
 # What the agent hears when a transfer fails, to relay.
@@ -553,9 +745,9 @@ class PhoneAgent(RestaurantAgent):
         """Put the caller through to a person at the restaurant (a cold transfer: you leave the call).
 
         Call only when the caller asks to speak to a person, or wants something only the staff can do (a
-        booking, an order, a complaint) and agrees to be put through. Do not call it for questions the other
-        tools answer. It tells the caller they are being put through; if it fails, tell them, give them the
-        restaurant's number and offer to keep helping.
+        booking or an order you cannot take, a large party, a complaint) and agrees to be put through. Do not
+        call it for questions the other tools answer. It tells the caller they are being put through; if it
+        fails, tell them, give them the restaurant's number and offer to keep helping.
         """
         number = await run_orm(lookups.line_transfer_number, self.profile.id, self.caller.dialled)
         if not number:  # staff removed the transfer number (or the line) during the call

@@ -77,6 +77,8 @@ class RestaurantProfile:
     house_rules: str
     dish_names: tuple[str, ...]
     takes_orders: bool = False  # the agent gets the takeout tools (and their instructions) only then
+    takes_reservations: bool = False  # the agent gets the booking tools (and their instructions) only then
+    max_party_size: int = 8  # the largest party the agent books; a larger one talks to the staff
 
 
 def load_profile(restaurant_id: int) -> RestaurantProfile:
@@ -97,6 +99,8 @@ def load_profile(restaurant_id: int) -> RestaurantProfile:
         house_rules=r.agent_instructions,
         dish_names=tuple(r.menu_items().order_by("name").values_list("name", flat=True)),
         takes_orders=r.takes_orders,
+        takes_reservations=r.takes_reservations,
+        max_party_size=r.max_party_size,
     )
 
 

@@ -7,12 +7,14 @@ Each test leaves a screenshot of its final page in test-output/screenshots/<test
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 import socket
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
@@ -640,3 +642,117 @@ def test_a_cancelled_order_says_so_and_a_draft_left_by_the_call_says_it_was_not_
     expect(page.locator("#order-heading")).to_have_text("Order cancelled")
     expect(page.locator("#order-note")).to_have_text("This order is cancelled.")
     expect(page.locator("#order-said")).to_have_text("Order cancelled.")
+
+
+# --- The booking card: the cards the agent sent for a whole booking on the demo data, shown by the page -------
+
+
+@pytest.fixture
+def kettle_booking_cards(demo) -> list[str]:
+    """The booking cards (JSON) the agent sends while a diner asks the Copper Kettle (demo) for a table for four on
+    Saturday at 19:30 (full), takes 16:30 instead and says yes (tests/test_booking_card.py: the real tools and
+    booking_card.py through AgentSession with the scripted model). Request the clock first."""
+    from tests.test_booking_card import TOPIC, book_by_voice, web_call_at_kettle
+
+    sent, _results = book_by_voice(web_call_at_kettle())
+    return [each.text for each in sent.on_topic(TOPIC)]
+
+
+def send_booking(page, text: str, identity: str = "agent-AJ_1") -> bool:
+    return page.evaluate("([who, text]) => window.fakeLiveKit.sendText(who, 'maitre.booking', text)", [identity, text])
+
+
+def call_the_kettle(page, live_server) -> None:
+    use_fake_livekit_client(page)
+    page.goto(f"{live_server.url}/r/the-copper-kettle/")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    expect(page.locator("#call-status")).to_have_text("Listening")
+
+
+@pinned(MONDAY_NIGHT_UTC)  # 23:30 in London: Saturday is the 13th, its evening full
+def test_the_diner_sees_the_table_proposed_then_booked_and_adds_it_to_their_calendar(
+    clock, kettle_booking_cards, livekit, live_server, page
+):
+    from icalendar import Calendar
+
+    unavailable, proposed, booked = kettle_booking_cards
+    code = json.loads(booked)["code"]
+    card = page.locator("#booking-card")
+    calendar_link = page.get_by_role("link", name="Add to calendar")
+    call_the_kettle(page, live_server)
+    expect(card).to_be_hidden()
+
+    assert send_booking(page, unavailable)
+
+    expect(page.locator("#booking-heading")).to_have_text("Not available")
+    expect(page.locator("#booking-when")).to_have_text("Saturday at 19:30 (2026-06-13), 4 people")
+    expect(page.locator("#booking-offers")).to_contain_text("Free instead: Saturday at 16:15; Saturday at 16:30; ")
+    expect(calendar_link).to_have_count(0)
+
+    assert send_booking(page, proposed)
+
+    expect(page.locator("#booking-heading")).to_have_text("Your table")
+    expect(page.locator("#booking-when")).to_have_text("Saturday at 16:30 (2026-06-13), 4 people")
+    expect(page.locator("#booking-note")).to_contain_text("Not booked yet")
+    expect(page.locator("#booking-code")).to_be_hidden()
+    expect(page.locator("#booking-offers")).to_be_hidden()
+    expect(page.locator("#booking-said")).to_have_text("Checked: Saturday at 16:30, not booked yet.")
+
+    # Someone who is not the agent sends a "booking", and broken cards come: none is shown.
+    page.evaluate("window.fakeLiveKit.otherJoins('diner-2')")
+    forged = {**json.loads(booked), "seq": 99, "code": "AAAAAA"}
+    assert not send_booking(page, json.dumps(forged), identity="diner-2")
+    assert send_booking(page, '{"seq": 98, "status": "booked", "code": "AAAAAA"')
+    assert send_booking(page, json.dumps({**json.loads(booked), "seq": 97, "ics": "<script>alert(1)</script>"}))
+    assert send_booking(page, json.dumps({**json.loads(booked), "seq": 96, "code": "<b>1</b>"}))
+    expect(page.locator("#booking-heading")).to_have_text("Your table")
+
+    assert send_booking(page, booked)
+
+    expect(page.locator("#booking-heading")).to_have_text("Table booked")
+    expect(page.locator("#booking-when")).to_have_text("Saturday at 16:30 (2026-06-13), 4 people, for Anna Rossi")
+    expect(page.locator("#booking-code")).to_have_text(f"Booking code {code}")
+    expect(page.locator("#booking-said")).to_have_text(f"Table booked: Saturday at 16:30, code {code}.")
+    expect(calendar_link).to_be_visible()
+    with page.expect_download() as downloading:
+        calendar_link.click()
+    download = downloading.value
+    assert download.suggested_filename == f"table-2026-06-13-{code}.ics"
+    [event] = Calendar.from_ical(Path(download.path()).read_bytes()).walk("VEVENT")
+    london = ZoneInfo("Europe/London")
+    assert (event.start, event.end) == (
+        dt.datetime(2026, 6, 13, 16, 30, tzinfo=london), dt.datetime(2026, 6, 13, 18, 0, tzinfo=london)
+    )
+    assert f"Booking code {code}" in str(event["DESCRIPTION"])
+
+    # The booking stays after the call ends, until the diner starts a new call.
+    page.get_by_role("button", name="Hang up").click()
+    expect(page.locator("#call-status")).to_have_text("Call ended.")
+    expect(page.locator("#booking-code")).to_have_text(f"Booking code {code}")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(card).to_be_hidden()
+
+
+@pinned(MONDAY_NIGHT_UTC)
+def test_a_table_proposed_when_the_call_ends_says_it_was_not_booked(
+    clock, kettle_booking_cards, livekit, live_server, page
+):
+    _, proposed, booked = kettle_booking_cards
+    call_the_kettle(page, live_server)
+    assert send_booking(page, proposed)
+    expect(page.locator("#booking-heading")).to_have_text("Your table")
+
+    page.get_by_role("button", name="Hang up").click()
+
+    expect(page.locator("#booking-note")).to_have_text("The call ended before this table was booked.")
+    page.get_by_role("button", name="Talk to us").click()
+    expect(page.locator("#call-status")).to_have_text("Connected. Waiting for the agent…")
+    page.evaluate("window.fakeLiveKit.agentJoins('listening')")
+    cancelled = {**json.loads(booked), "status": "cancelled", "ics": None}
+    assert send_booking(page, json.dumps(cancelled))
+
+    expect(page.locator("#booking-heading")).to_have_text("Booking cancelled")
+    expect(page.locator("#booking-note")).to_have_text("This booking is cancelled.")
+    expect(page.get_by_role("link", name="Add to calendar")).to_have_count(0)

@@ -1,10 +1,12 @@
 // The "Talk to us" widget on a restaurant's page (templates/restaurants/_talk.html).
 // Flow: POST /api/connection-details -> {serverUrl, participantToken} -> join the LiveKit room, where the
 // agent for this restaurant has been dispatched. Method names follow livekit-client 2.23.0's typings.
-// A takeout order the agent takes shows as a card beside the transcript (order_card.js).
+// A takeout order the agent takes shows as a card beside the transcript (order_card.js), and so does a table
+// it checks or books (booking_card.js).
 // livekit-client is imported by its path next to this file's (static/vendor/), so the page needs no inline
 // import map and its Content-Security-Policy can forbid inline scripts.
 import * as lk from "../vendor/livekit-client/livekit-client.esm.mjs";
+import { bookingCallEnded, hideBooking, receiveBookings, showBooking } from "./booking_card.js";
 import { hideOrder, orderCallEnded, receiveOrders, showOrder } from "./order_card.js";
 import { enableAudioButton, playAudio, showTranscriptions } from "./room_media.js";
 
@@ -36,6 +38,10 @@ const orderEls = {
   card: $("order-card"), heading: $("order-heading"), number: $("order-number"), lines: $("order-lines"),
   total: $("order-total"), pickup: $("order-pickup"), note: $("order-note"), said: $("order-said"),
 };
+const bookingEls = {
+  card: $("booking-card"), heading: $("booking-heading"), when: $("booking-when"), code: $("booking-code"),
+  offers: $("booking-offers"), note: $("booking-note"), calendar: $("booking-calendar"), said: $("booking-said"),
+};
 
 const restaurantName = widget.dataset.restaurantName;
 // LiveKit drops a dispatch when no worker has room, and says nothing: the agent not joining is the only sign.
@@ -48,6 +54,7 @@ let pendingTexts = []; // typed before the agent could read them; sent when it i
 let retryTimer = null; // counts down on the Retry button while the server asks us to wait
 const segments = new Map(); // lk.segment_id -> transcript line
 let order = null; // the latest order card of this call (order_card.js); kept after the call, until the next
+let booking = null; // the latest booking card of this call (booking_card.js); kept likewise
 
 function setStatus(text, state) {
   statusEl.textContent = text;
@@ -92,6 +99,8 @@ async function startCall() {
   transcript.hidden = true;
   order = null; // and a new order: the last call's confirmation goes
   hideOrder(orderEls);
+  booking = null; // and the last call's booking card
+  hideBooking(bookingEls);
   setStatus("Connecting…", "connecting");
 
   let details;
@@ -226,6 +235,14 @@ function listen(thisRoom) {
       showOrder(orderEls, card);
     },
   });
+  receiveBookings(thisRoom, {
+    isCurrent,
+    onBooking(card) {
+      if (booking && card.seq <= booking.seq) return;
+      booking = card;
+      showBooking(bookingEls, card);
+    },
+  });
   showTranscriptions(thisRoom, {
     segments,
     box: transcript,
@@ -284,6 +301,7 @@ function flushPendingTexts() {
 function resetCall() {
   clearTimeout(agentTimer);
   orderCallEnded(orderEls, order);
+  bookingCallEnded(bookingEls, booking);
   room = null;
   agent = null;
   pendingTexts = [];

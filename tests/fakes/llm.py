@@ -9,6 +9,7 @@ the model call that tool with those arguments. After a tool output, the model re
 back (so a test can check the reply carries the database's facts); after a tool error, it relays the error.
 A rule with a `fact` (a line label of agent_worker.turn_facts) is answered without the tool when the request
 carries a facts message with that line: the model reads the line back, as a model answering from its context.
+A rule with a `reply` says that text instead of calling a tool (a model reading details back before a yes).
 
 `first_token_delay` (seconds) makes each request wait that long before its first chunk, as a hosted model's
 time to first token. Each request's chat context is kept in `requests` ("chat_ctx").
@@ -32,6 +33,7 @@ class Rule:
     tool: str
     arguments: dict = field(default_factory=dict)
     fact: str | None = None  # a facts line that answers the question without the tool
+    reply: str | None = None  # said instead of calling a tool
 
 
 FALLBACK = "I can help with our opening hours, address and menu."
@@ -74,6 +76,8 @@ class ScriptedLLM(llm.LLM):
         for rule in self.rules:
             if rule.keyword.lower() in said and rule.fact and (line := _fact(chat_ctx, rule.fact)):
                 return llm.ChoiceDelta(role="assistant", content=line)
+            if rule.keyword.lower() in said and rule.reply is not None:
+                return llm.ChoiceDelta(role="assistant", content=rule.reply)
             if rule.keyword.lower() in said:
                 call = llm.FunctionToolCall(
                     name=rule.tool, arguments=json.dumps(rule.arguments), call_id=f"call_{uuid.uuid4().hex[:8]}"
