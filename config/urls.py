@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("dispatch.urls")),
     path("staff/orders/", include("orders.urls")),
+    path("staff/reservations/", include("reservations.urls")),
     path("staff/", include("dispatch.staff.urls")),
     path("", include("restaurants.urls")),
 ]

@@ -14,11 +14,9 @@ from decimal import Decimal
 from django.contrib import admin
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
-from restaurants.admin_base import RestaurantScopedAdmin
-from restaurants.models import Restaurant
+from restaurants.admin_base import LocalDayFilter, RestaurantScopedAdmin
 
 from . import webhooks
 from .models import Order, OrderLine, WebhookAttempt, WebhookDelivery
@@ -60,26 +58,11 @@ class WebhookDeliveryInline(ReadOnly, RestaurantScopedAdmin, admin.TabularInline
     show_change_link = True
 
 
-class ServiceDayFilter(admin.SimpleListFilter):
+class ServiceDayFilter(LocalDayFilter):
     """The service day in each restaurant's own time zone ("today" in Rome is not today in Tokyo)."""
 
-    title = "day"
-    parameter_name = "day"
-    OFFSETS = {"yesterday": -1, "today": 0, "tomorrow": 1}
-
-    def lookups(self, request, model_admin):
-        return [(key, key.capitalize()) for key in self.OFFSETS]
-
-    def queryset(self, request, queryset):
-        if self.value() not in self.OFFSETS:
-            return queryset
-        now, offset = timezone.now(), dt.timedelta(days=self.OFFSETS[self.value()])
-        zones = Restaurant.objects.filter(pk__in=queryset.values("restaurant")).values_list("time_zone", flat=True)
-        day_in = Q(pk__in=[])
-        for zone in set(zones):
-            local_day = now.astimezone(zoneinfo.ZoneInfo(zone)).date() + offset
-            day_in |= Q(restaurant__time_zone=zone, service_date=local_day)
-        return queryset.filter(day_in)
+    def on_day(self, day: dt.date, zone: zoneinfo.ZoneInfo) -> Q:
+        return Q(service_date=day)
 
 
 @admin.register(Order)

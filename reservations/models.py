@@ -14,6 +14,7 @@ import secrets
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Func, Q
 from django.db.models.functions import Length
@@ -60,6 +61,16 @@ class Table(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.seats_text})"
+
+    def clean(self) -> None:
+        """The seats' rule (the constraint table_seats_range) said on the admin's form. Raises ValidationError."""
+        low, high = self.min_seats, self.max_seats
+        if low is not None and low < 1:
+            raise ValidationError({"min_seats": "A table is for a party of at least 1."})
+        if high is not None and high > MAX_SEATS:
+            raise ValidationError({"max_seats": f"A table seats at most {MAX_SEATS}: make two tables of a larger one."})
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"min_seats": f"The smallest party cannot be more than the table seats ({high})."})
 
     @property
     def seats_text(self) -> str:

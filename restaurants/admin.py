@@ -81,6 +81,7 @@ class MenuSectionInline(RestaurantScopedAdmin, admin.TabularInline):
     show_change_link = True
 
 
+# reservations/admin.py registers a subclass in its place, with the restaurant's tables and its book's calendar feed.
 @admin.register(Restaurant)
 class RestaurantAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
     restaurant_path = "pk"

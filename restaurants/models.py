@@ -85,6 +85,12 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def new_book_feed_token() -> str:
+    """A new secret for the address of a restaurant's reservation book as a calendar feed: 24 random bytes,
+    URL-safe base64 (32 characters, e.g. "q3Vx..."): guessing one is hopeless."""
+    return secrets.token_urlsafe(24)
+
+
 class FixedList(models.Model):
     """A row of a fixed list that a data migration seeds and the agent relies on: a code and a name."""
 
@@ -364,6 +370,11 @@ class Restaurant(models.Model):
     last_seating_minutes = models.PositiveSmallIntegerField(
         "last seating before closing", default=60, validators=[MaxValueValidator(MAX_BOOKING_MINUTES)],
         help_text="Minutes before a service period closes after which no table is booked.",
+    )  # fmt: skip
+    book_feed_token = models.CharField(
+        "reservation calendar key", max_length=64, default=new_book_feed_token, editable=False,
+        help_text="The secret in the address of the restaurant's reservation book as a calendar feed (reservations' "
+        "admin shows the address and makes a new one, after which the old address no longer works).",
     )  # fmt: skip
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

@@ -29,7 +29,7 @@ def listed(client, **params) -> list[str]:
 
 
 def change_form(restaurant: Restaurant, periods: list[dict], **changes) -> dict:
-    """POST data for the change page of a restaurant without special days or menu sections: its own fields
+    """POST data for the change page of a restaurant without special days, menu sections or tables: its own fields
     (with `changes`) and the given service period rows (weekday, opens, closes, label, and id if saved)."""
     fields = [f for f in Restaurant._meta.fields if f.editable and not f.primary_key]
     data = {f.name: f.value_from_object(restaurant) for f in fields}
@@ -40,7 +40,7 @@ def change_form(restaurant: Restaurant, periods: list[dict], **changes) -> dict:
     for i, row in enumerate(periods):
         data |= {f"service_periods-{i}-{k}": v for k, v in row.items()}
         data[f"service_periods-{i}-restaurant"] = restaurant.pk
-    for prefix in ("special_days", "menu_sections"):
+    for prefix in ("special_days", "menu_sections", "tables"):
         data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
     return data
 
@@ -64,7 +64,7 @@ class TestRestaurantPages:
             assert heading in content
         inlines = response.context["inline_admin_formsets"]
         inline_sizes = {i.formset.prefix: i.formset.total_form_count() for i in inlines}
-        assert inline_sizes == {"service_periods": 12, "special_days": 0, "menu_sections": 2}
+        assert inline_sizes == {"service_periods": 12, "special_days": 0, "menu_sections": 2, "tables": 0}
         assert 'value="Antipasti"' in content
 
     @pinned(MONDAY_NIGHT_UTC, KIRITIMATI)  # closed, then open: each run logs an admin in, so two clocks only

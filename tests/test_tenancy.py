@@ -24,6 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from dispatch.models import Call, UnansweredQuestion
 from orders.models import Order, WebhookDelivery
+from reservations.models import Reservation, Table
 from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
 from restaurants.models import (
     Allergen,
@@ -40,6 +41,7 @@ from tests.conftest import make_restaurant
 pytestmark = pytest.mark.django_db
 
 MISSING = 987654  # an id no row has
+FRIDAY_EVENING = dt.datetime(2026, 6, 12, 18, 0, tzinfo=dt.UTC)
 
 
 def staff_member(username: str, *restaurants: Restaurant) -> User:
@@ -63,6 +65,15 @@ def add_choices(restaurant: Restaurant, prefix: str = "") -> None:
         Modifier.objects.create(group=group, name=f"{prefix}{name}", price_delta=Decimal(delta))
 
 
+def add_booking(restaurant: Restaurant, table: str, guest: str) -> None:
+    """A table for two, and a reservation of it."""
+    table = Table.objects.create(restaurant=restaurant, name=table, max_seats=2)
+    Reservation.objects.create(
+        restaurant=restaurant, table=table, party_size=2, starts_at=FRIDAY_EVENING,
+        ends_at=FRIDAY_EVENING + dt.timedelta(minutes=90), guest_name=guest,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def alfa(db) -> Restaurant:
     restaurant = make_restaurant(name="Trattoria Alfa", slug="alfa")
@@ -75,6 +86,7 @@ def alfa(db) -> Restaurant:
         url="https://pos.alfa.example/orders", webhook_id="msg_alfa",
     )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+390612345670")
+    add_booking(restaurant, "T1", "Anna")
     return restaurant
 
 
@@ -94,6 +106,7 @@ def beta(db) -> Restaurant:
         url="https://pos.beta.example/orders", webhook_id="msg_beta",
     )  # fmt: skip
     PhoneLine.objects.create(restaurant=restaurant, number="+39035123456")
+    add_booking(restaurant, "Beta T1", "Beta guest")
     staff_member("beta-staff", restaurant)
     return restaurant
 
@@ -119,6 +132,8 @@ ADMINS = {
     "modifier": (
         "restaurants", lambda r: Modifier.objects.get(group__menu_item__section__restaurant=r, name__endswith="Large")
     ),
+    "table": ("reservations", lambda r: r.tables.get()),
+    "reservation": ("reservations", lambda r: r.reservations.get()),
 }
 
 
@@ -261,7 +276,7 @@ class TestOwnRestaurantsObjects:
         "model, field",
         [
             ("restaurant", "description"), ("menusection", "name"), ("menuitem", "description"),
-            ("modifiergroup", "name"), ("modifier", "name"),
+            ("modifiergroup", "name"), ("modifier", "name"), ("table", "name"),
         ],
     )  # fmt: skip
     def test_staff_change_ours(self, staff, alfa, model, field):
@@ -503,6 +518,8 @@ class TestStaffGroup:
             "restaurants.view_allergen", "restaurants.view_dietarytag", "dispatch.view_call",
             "dispatch.view_unansweredquestion", "dispatch.change_unansweredquestion",
             "orders.view_order", "orders.view_orderline", "orders.view_webhookdelivery", "orders.view_webhookattempt",
+            "reservations.add_table", "reservations.change_table", "reservations.delete_table",
+            "reservations.view_table", "reservations.view_reservation",
         }  # fmt: skip
 
 

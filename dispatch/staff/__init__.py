@@ -1,6 +1,7 @@
 """The staff's live pages: pages that show what is going on at a staff member's restaurants and update as it
 happens: here the calls, the list at /staff/calls/ and one call's page (its record, and Listen in). The kitchen
-board (orders/: /staff/orders/) is a page of the same kind, and a reservation book is to be one.
+board (orders/: /staff/orders/) and the reservation book's day view (reservations/: /staff/reservations/) are pages
+of the same kind.
 
 One mechanism (DESIGN.md): the writer publishes a small event to the channel-layer group of the restaurant, a thin
 consumer forwards it, the page re-renders a row. Events are built once per kind.
