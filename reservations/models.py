@@ -21,7 +21,6 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from phonenumber_field.modelfields import PhoneNumberField
 
-from dispatch.models import Call
 from restaurants.models import MAX_PARTY_SIZE, Restaurant
 
 MAX_TABLE_NAME_LENGTH = 40
@@ -88,6 +87,15 @@ class ReservationStatus(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
+class ReservationChannel(models.TextChoices):
+    """Where a booking was made: on a call's channel (web or phone, dispatch.Call.Channel's values), or by staff
+    on the floor (a walk-in)."""
+
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+    STAFF = "staff", "Staff (walk-in)"
+
+
 # The statuses that hold the table (the exclusion constraint's condition).
 LIVE = (ReservationStatus.BOOKED, ReservationStatus.SEATED)
 
@@ -128,7 +136,7 @@ class Reservation(models.Model):
     reservation again."""
 
     Status = ReservationStatus
-    Channel = Call.Channel
+    Channel = ReservationChannel
     LIVE = LIVE
 
     restaurant = models.ForeignKey(Restaurant, on_delete=models.PROTECT, related_name="reservations")

@@ -210,8 +210,11 @@ def reservation_cancel(*, reservation: Reservation, by_staff: bool = False) -> R
     if not won:
         if current.status == ReservationStatus.CANCELLED:
             raise BookingRefused("That booking is already cancelled.")
+        status = current.get_status_display().lower()
+        if by_staff:  # staff cancel what is booked; a seated party is completed, a no-show marked so
+            raise BookingRefused(f"{current.guest_name}'s booking is {status}: it cannot be cancelled.")
         raise BookingRefused(
-            f"That booking is {current.get_status_display().lower()} now: please speak to the staff."
+            f"That booking is {status} now: please speak to the staff."
             if current.status != ReservationStatus.BOOKED
             else "That booking has already started: please speak to the staff."
         )
@@ -312,7 +315,7 @@ def walk_in(
             with transaction.atomic():
                 reservation = Reservation.objects.create(
                     restaurant=restaurant, table=table, party_size=party_size, starts_at=starts_at, ends_at=ends_at,
-                    guest_name=guest_name, status=ReservationStatus.SEATED, channel=Reservation.Channel.WEB,
+                    guest_name=guest_name, status=ReservationStatus.SEATED, channel=Reservation.Channel.STAFF,
                 )  # fmt: skip
         except IntegrityError as error:
             if _constraint(error) != NO_OVERLAP:

@@ -358,3 +358,15 @@ def test_the_day_view_hears_of_a_change_only_once_committed(clock, trattoria, dj
     assert told == ["made", "cancelled"]
     assert (len(committed), len(rolled_back)) == (1, 0)
     assert Reservation.objects.get().status == "booked"
+
+
+@pinned(KIRITIMATI)
+def test_staff_are_told_why_a_seated_party_cannot_be_cancelled_and_walk_ins_say_so(clock, trattoria):
+    reservation = book(trattoria, evening(clock), 2, "Anna")
+    reservation_step(reservation=reservation, to="seated")
+
+    sentence = refusal(reservation_cancel, reservation=reservation, by_staff=True)
+    seated = walk_in(table=Table.objects.get(name="T2"), party_size=2, starts_at=evening(clock))
+
+    assert sentence == "Anna's booking is seated: it cannot be cancelled."
+    assert (seated.channel, seated.get_channel_display()) == ("staff", "Staff (walk-in)")
