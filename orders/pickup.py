@@ -80,12 +80,7 @@ class Pickups:
             return f"We take pickup orders up to {PICKUP_DAYS_AHEAD} days ahead."
         service = self.service_at(at)
         if service is None:
-            day = at.astimezone(self.tz).date()
-            periods, note = self.schedule.periods_on(day)
-            if periods:
-                return f"We are closed at {self.say(at)}."
-            on = say_on_day(day, self.today)
-            return f"We are closed {on} ({note})." if note else f"We are closed {on}."
+            return self.schedule.say_closed(at, r.language, self.today)
         if at > self.last_pickup(service):
             before = f", {r.last_order_minutes} minutes before closing" if r.last_order_minutes else ""
             return f"The last pickup is at {self.say(self.last_pickup(service))}{before}."

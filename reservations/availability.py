@@ -100,12 +100,7 @@ class Availability:
             return f"We take bookings up to {r.booking_horizon_days} days ahead."
         service = self.service_at(at)
         if service is None:
-            day = at.astimezone(self.tz).date()
-            periods, note = self.schedule.periods_on(day)
-            if periods:
-                return f"We are closed at {self.say(at)}."
-            on = say_on_day(day, self.today)
-            return f"We are closed {on} ({note})." if note else f"We are closed {on}."
+            return self.schedule.say_closed(at, r.language, self.today)
         if at > self.last_seating(service):
             return f"The last table is at {self.say(self.last_seating(service))}."
         if at < self.earliest:

@@ -164,6 +164,17 @@ class Schedule:
                 out.append(Opening(starts, ends, period.label))
         return sorted(out, key=lambda o: o.starts)
 
+    def say_closed(self, at: dt.datetime, language: str, today: dt.date) -> str:
+        """Why aware `at`, which falls in no opening, cannot be served, as the agent says it: "We are closed at
+        17:00 today." on a day with hours, "We are closed on Friday (Staff party)." on a closed special day,
+        "We are closed on Monday." on a day without hours."""
+        day = at.astimezone(self.tz).date()
+        periods, note = self.periods_on(day)
+        if periods:
+            return f"We are closed at {say_when(at, self.tz, language, today)}."
+        on = say_on_day(day, today)
+        return f"We are closed {on} ({note})." if note else f"We are closed {on}."
+
     def services(self, first: dt.date, days: int) -> list[Service]:
         """The services that begin on the `days` local dates from `first`, by start: each day's openings, with
         back-to-back ones (lunch into dinner, or one day's late period into the next day's first) merged."""
