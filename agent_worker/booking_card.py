@@ -26,7 +26,6 @@ Payload (JSON, at most MAX_CARD_BYTES bytes of UTF-8; times in the restaurant's 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -40,6 +39,8 @@ from reservations.models import Reservation
 from restaurants import hours
 from restaurants.models import Restaurant
 
+from .cards import CardSender
+
 logger = logging.getLogger("maitre.agent")
 
 TOPIC = "maitre.booking"  # static/js/booking_card.js registers the same name ("lk." topics are LiveKit's own)
@@ -48,10 +49,6 @@ TOPIC = "maitre.booking"  # static/js/booking_card.js registers the same name ("
 MAX_CARD_BYTES = 15_000
 # The most nearest times a card lists (reservations.availability offers 2 before, 2 after and 3 later days).
 MAX_OFFERS = 8
-# Seconds a tool waits for its card to be handed to LiveKit before it returns anyway (the send goes on), and
-# seconds a send may take in all before it is given up, with a warning.
-SEND_WAIT = 0.25
-SEND_TIMEOUT = 5.0
 
 
 def _when(r: Restaurant, at: dt.datetime) -> dict:
@@ -115,33 +112,17 @@ def encode(card: dict, seq: int) -> str | None:
 
 
 class BookingCards:
-    """One session's booking cards, sent one after another in the order shown (`seq` counts them from 1)."""
+    """One session's booking cards (cards.CardSender)."""
 
     def __init__(self) -> None:
-        self.seq = 0
-        self._sending = asyncio.Lock()
-        self._tasks: set[asyncio.Task] = set()
+        self.sender = CardSender(TOPIC, "booking card")
 
     async def show(self, room: rtc.Room, identity: str, card: dict) -> None:
         """Send `card` to participant `identity` in `room`; return once LiveKit has it, or after SEND_WAIT seconds
         while the send goes on. Never raises: a failure is logged as one warning line."""
-        self.seq += 1
-        text = encode(card, self.seq)
+        seq = self.sender.next_seq()
+        text = encode(card, seq)
         if text is None:
-            logger.warning("room %s: booking card %s too large, not sent", room.name, self.seq)
+            logger.warning("room %s: booking card %s too large, not sent", room.name, seq)
             return
-        task = asyncio.create_task(self._send(room, identity, text, self.seq))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        await asyncio.wait([task], timeout=SEND_WAIT)
-
-    async def _send(self, room: rtc.Room, identity: str, text: str, seq: int) -> None:
-        try:
-            async with asyncio.timeout(SEND_TIMEOUT), self._sending:
-                await room.local_participant.send_text(text, topic=TOPIC, destination_identities=[identity])
-        except Exception as exc:  # StreamError, a room not (or no longer) connected, the timeout
-            logger.warning("room %s: booking card %s not sent to %s: %s", room.name, seq, identity, _said(exc))
-
-
-def _said(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+        await self.sender.send(room, identity, text, seq)

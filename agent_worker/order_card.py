@@ -26,7 +26,6 @@ Payload (JSON, at most MAX_CARD_BYTES bytes of UTF-8):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -36,6 +35,7 @@ from orders.models import Order
 from orders.services import order_read
 from restaurants import hours
 
+from .cards import CardSender, said
 from .db import run_orm
 
 logger = logging.getLogger("maitre.agent")
@@ -46,10 +46,6 @@ TOPIC = "maitre.order"  # static/js/talk.js registers the same name ("lk." topic
 MAX_CARD_BYTES = 15_000
 # A line shows at most this many choices (a dish's groups allow more only in odd menus).
 MAX_CHOICES_SHOWN = 20
-# Seconds a tool waits for its card to be handed to LiveKit before it returns anyway (the send goes on).
-SEND_WAIT = 0.25
-# Seconds a send may take in all before it is given up, with a warning.
-SEND_TIMEOUT = 5.0
 
 
 def order_card(order_id: int) -> tuple[str, dict] | None:
@@ -107,13 +103,10 @@ def encode(card: dict, seq: int) -> str:
 
 
 class OrderCards:
-    """One session's order cards: `show` reads the order and sends its card to the diner, one after another in
-    the order shown (`seq` counts them from 1)."""
+    """One session's order cards: `show` reads the order and sends its card to the diner (cards.CardSender)."""
 
     def __init__(self) -> None:
-        self.seq = 0
-        self._sending = asyncio.Lock()  # one card at a time, in the order shown
-        self._tasks: set[asyncio.Task] = set()
+        self.sender = CardSender(TOPIC, "order card")
 
     async def show(self, room: rtc.Room, order_id: int) -> None:
         """Send order `order_id`'s card to the diner in `room`; return once LiveKit has it, or after SEND_WAIT
@@ -121,24 +114,10 @@ class OrderCards:
         try:
             found = await run_orm(order_card, order_id)
         except Exception as exc:  # the card is a view of the order: a tool's answer must not depend on it
-            logger.warning("room %s: order card for order %s not read: %s", room.name, order_id, _said(exc))
+            logger.warning("room %s: order card for order %s not read: %s", room.name, order_id, said(exc))
             return
         if found is None:
             return
         identity, card = found
-        self.seq += 1
-        task = asyncio.create_task(self._send(room, identity, encode(card, self.seq), self.seq))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        await asyncio.wait([task], timeout=SEND_WAIT)
-
-    async def _send(self, room: rtc.Room, identity: str, text: str, seq: int) -> None:
-        try:
-            async with asyncio.timeout(SEND_TIMEOUT), self._sending:
-                await room.local_participant.send_text(text, topic=TOPIC, destination_identities=[identity])
-        except Exception as exc:  # StreamError, a room not (or no longer) connected, the timeout
-            logger.warning("room %s: order card %s not sent to %s: %s", room.name, seq, identity, _said(exc))
-
-
-def _said(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+        seq = self.sender.next_seq()
+        await self.sender.send(room, identity, encode(card, seq), seq)

@@ -21,8 +21,9 @@ from livekit.agents import AgentSession, room_io
 
 from agent_worker import lookups
 from agent_worker.agent import PhoneAgent, PhoneCaller, RestaurantAgent
+from agent_worker.cards import SEND_WAIT
 from agent_worker.db import run_orm
-from agent_worker.order_card import MAX_CARD_BYTES, SEND_WAIT, TOPIC, encode
+from agent_worker.order_card import MAX_CARD_BYTES, TOPIC, encode
 from agent_worker.records import CallRecord
 from dispatch.models import Call
 from orders.models import Order
