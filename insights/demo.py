@@ -24,7 +24,7 @@ from django.db import models, transaction
 
 from dispatch.models import Call, UnansweredQuestion
 from orders.models import FIRST_ORDER_NUMBER, Order, OrderLine
-from reservations.models import LIVE, Reservation, Table
+from reservations.models import LIVE, Reservation, Table, new_code
 from restaurants.models import Restaurant
 
 # Every call this module makes has a room name with this prefix, so the demo's calls can be replaced.
@@ -192,6 +192,7 @@ def _bookings(restaurant, rng, calls, now) -> int:
         "table_id", "starts_at", "ends_at"
     ):
         busy[table_id].append((start, end))
+    codes = set(Reservation.objects.filter(restaurant=restaurant).values_list("code", flat=True))
     rows = []
     for call in calls:
         if rng.random() >= 0.12:
@@ -215,7 +216,11 @@ def _bookings(restaurant, rng, calls, now) -> int:
         table = seating[0]
         if status == Reservation.Status.BOOKED:
             busy[table.pk].append((starts, ends))
-        rows.append(Reservation(
+        code = new_code()
+        while code in codes:  # unique per restaurant: among 100,000 bookings two random codes would meet
+            code = new_code()
+        codes.add(code)
+        rows.append(Reservation(code=code, 
             restaurant=restaurant, table=table, party_size=party, starts_at=starts, ends_at=ends, status=status,
             guest_name="Demo guest", channel=call.channel, call=call,
             created_at=call.ended_at - dt.timedelta(seconds=30),
