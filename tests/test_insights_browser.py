@@ -10,10 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from restaurants.models import Restaurant
-from tests.test_browser import db_with_seeds, demo, expect, page  # noqa: F401  (fixtures)
+from tests import test_browser
+from tests.test_browser import expect
 from tests.test_staff_browser import log_in, staff_member
 
 pytestmark = pytest.mark.browser
+# The fixtures of the browser tests: a database live_server can use, the demo restaurants, Chromium's page.
+db_with_seeds, demo, page = test_browser.db_with_seeds, test_browser.demo, test_browser.page
 
 CHARTS = ("calls", "outcomes", "lengths", "taken")
 # How many of a canvas's pixels Chart.js painted (not transparent): a chart with bars paints thousands.
@@ -51,6 +54,8 @@ def test_the_demos_calls_show_in_charts_with_their_numbers(kettle_staff, live_se
     expect(page.locator(".heat-grid td.heat-5").first).to_be_visible()
 
 
+# pytest-django's live_server speaks WSGI, which reads the export's asynchronous stream whole; the app runs on ASGI.
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
 def test_staff_switch_the_period_and_download_the_calls(kettle_staff, live_server, page):
     log_in(page, live_server.url, kettle_staff, "/staff/insights/")
 
