@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "dispatch",
     "orders",
     "reservations",
+    "insights",
     "agent_worker",
 ]
 
@@ -175,6 +176,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # livekit-client from npm (package.json + package-lock.json); never copied into git.
     ("vendor/livekit-client", BASE_DIR / "node_modules" / "livekit-client" / "dist"),
+    # Chart.js (the staff's insights page), likewise: its UMD build, a classic script that sets window.Chart.
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = DEBUG
 # collectstatic also writes gzip copies that WhiteNoise serves to browsers that accept them: livekit-client's

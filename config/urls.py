@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("dispatch.urls")),
     path("staff/orders/", include("orders.urls")),
     path("staff/reservations/", include("reservations.urls")),
+    path("staff/insights/", include("insights.urls")),
     path("staff/", include("dispatch.staff.urls")),
     path("", include("restaurants.urls")),
 ]

@@ -448,6 +448,28 @@ class TestFiltersSearchAndChoices:
         assert not MenuItem.objects.filter(name="Intrusa").exists()
 
 
+class TestInsights:
+    """The insights page and its CSV export (insights/) count our restaurant's calls only."""
+
+    def test_the_page_and_the_export_hold_only_ours(self, staff, alfa):
+        from tests.test_insights import read_csv
+
+        page = staff.get("/staff/insights/", {"days": 7})
+        rows = read_csv(staff.get("/staff/insights/calls.csv", {"days": 7}))
+
+        assert [r.name for r in page.context["restaurants"]] == ["Trattoria Alfa"]
+        assert "Do you have a terrace?" in page.content.decode()
+        assert "Beta" not in page.content.decode()
+        assert [int(r["call_id"]) for r in rows] == [alfa.calls.get().pk]
+
+    @pytest.mark.parametrize("path", ["/staff/insights/", "/staff/insights/calls.csv"])
+    def test_theirs_answer_like_a_missing_restaurant(self, staff, beta, path):
+        theirs, missing = staff.get(path, {"restaurant": beta.pk}), staff.get(path, {"restaurant": MISSING})
+
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.content == missing.content
+
+
 class TestRestaurantsAndTheirStaff:
     def test_staff_cannot_add_a_restaurant_even_with_the_permission(self, staff):
         # It would belong to nobody: only a superuser picks a restaurant's staff.
