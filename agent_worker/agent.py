@@ -90,6 +90,12 @@ DinersQuestion = Annotated[
           f"(at most {lookups.MAX_QUESTION_CHARS} characters)."),  # fmt: skip
     say_instead(lookups.UNCLEAR_QUESTION),
 ]
+FactQuery = Annotated[
+    str | None,  # optional only so that a call without it gets a sentence, not the framework's error
+    Field(description="The diner's question in a few words, in the language the restaurant's staff write in, e.g. "
+          f'"Can I bring my dog?" (at most {lookups.MAX_QUESTION_CHARS} characters).'),  # fmt: skip
+    say_instead(lookups.UNCLEAR_FACT_QUESTION),
+]
 DishName = Annotated[
     str | None,  # optional only so that a call without it gets a sentence, not the framework's error
     Field(description=f'The dish as the diner named it, e.g. "margherita" (at most {lookups.MAX_DISH_CHARS} characters).'),
@@ -213,19 +219,26 @@ Speak {hours.language_name(p.language)} ({p.language}). If the diner speaks anot
 - Address, directions, phone number: get_address.
 - What is on the menu, a section, or dishes for a dietary need: get_menu. One dish's price, description,
   allergens or availability: find_menu_item.
-- A question about the restaurant that no tool answers (parking, {"private events" if p.takes_reservations else
-  "reservations"}, a dish not on the menu):
+- House facts: the staff's own answers to questions diners ask (parking, dogs, high chairs, access...), as
+  lines "House fact “<question>”: <answer>" in the facts message described below, or, when that message says to
+  search them, through find_house_facts.
+- A question about the restaurant that neither a tool nor a house fact answers (parking, {"private events" if
+  p.takes_reservations else "reservations"}, a dish not on the menu):
   record_unanswered_question, so that the staff see it.
 - Call the tool every time a fact is asked for: staff change the data during the day. Exception: a message
   headed "{turn_facts.HEADER}" comes with each of the diner's questions; answer from it whether the
-  restaurant is open now, today's and the weekly opening hours, and the address and phone number, without
-  calling a tool for those.
+  restaurant is open now, today's and the weekly opening hours, the address and phone number, and the house
+  facts it holds, without calling a tool for those. It is read afresh for each question: its latest lines win.
 
 # Guardrails
 - Never invent or guess opening hours, prices, dishes, ingredients or allergens. Say only what the tools (or
   the facts message) said.
 - If the tools do not answer a question about the restaurant, say plainly that you do not know and that the
   diner can {contact}; note it for the staff with record_unanswered_question.
+- A house fact answers its own question only, in its own words: say what it says and nothing it does not say
+  ("dogs are welcome in the bar" says nothing of the dining room or the terrace; a car park with no price given
+  has no price you know). When a diner asks more than a fact says, give what it says, say you do not know the
+  rest, and note the question with record_unanswered_question.
 - Allergens: repeat the tool's answer exactly; if it says the information is not confirmed, tell the diner to
   ask the staff before ordering. Never say a dish is safe for an allergy on your own.
 - {cannot_take(p)}; say so, and that the diner can {contact}.
@@ -415,15 +428,20 @@ class RestaurantAgent(Agent):
             return None
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings):
-        """Every model request gets the restaurant's commonest facts (turn_facts), read from the database
-        right before it is sent, so hours and address need no tool round trip; the call's record gets them too
+        """Every model request gets the restaurant's commonest facts and its house facts (turn_facts), read from
+        the database right before it is sent, so hours, address and house facts need no tool round trip (an edit
+        in admin is in the next request); find_house_facts is offered only when the house facts are too many to
+        come along (or no facts come at all: AGENT_TURN_FACTS off). The call's record gets the facts too
         (queued, written when the agent is not thinking), so that staff see what an answer came from. Done here
         rather than in on_user_turn_completed: a change made there discards the reply LiveKit started
         preemptively while the turn was still being confirmed; a request started here carries its own facts."""
         asked_at = time.time()  # before the reply starts (its message is stamped then), after the diner spoke
-        if settings.AGENT_TURN_FACTS and (facts := await run_orm(turn_facts.facts_now, self.profile.id)):
+        facts = await run_orm(turn_facts.facts_now, self.profile.id) if settings.AGENT_TURN_FACTS else None
+        if facts:
             chat_ctx = turn_facts.with_facts(chat_ctx, facts)
             self.record.facts_given(facts, at=asked_at)
+        if not turn_facts.searches_house_facts(facts):  # they are all in the facts: nothing to search
+            tools = [tool for tool in tools if getattr(tool, "id", None) != "find_house_facts"]
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
 
@@ -493,7 +511,8 @@ class RestaurantAgent(Agent):
         your instructions answer, so that they can add the answer.
 
         Call it when the diner asks about the restaurant and, after calling the tool that would know (if one
-        would), you still have no answer: a dish that is not on the menu, parking, reservations, private
+        would) and looking at the house facts, you still have no answer (or a house fact answers only part of
+        it): a dish that is not on the menu, parking, reservations, private
         events, payment methods, accessibility, a dog, a birthday cake. Call it once per question.
         Do not call it for small talk or greetings, for questions that are not about the restaurant, for
         questions a tool did answer (even with "no", "closed" or "not on the menu today"), or to take an
@@ -509,6 +528,21 @@ class RestaurantAgent(Agent):
             f"the question, and that they can {self.contact}."
         )
 
+    @function_tool
+    async def find_house_facts(self, question: FactQuery = None) -> str:
+        """Search the house facts, the staff's own answers to diners' questions (parking, dogs, high chairs,
+        wheelchair access, payment, a birthday cake...), for the diner's question.
+
+        Call it when the facts message says to search the house facts, for a question about the restaurant that
+        no other tool answers, before record_unanswered_question. Do not call it for opening hours, the address,
+        the menu, orders or bookings: their tools answer those. It gives the closest facts, each with its own
+        question: answer only with one that answers what the diner asked, in its words and no further; if none
+        does, call record_unanswered_question.
+
+        Args:
+            question: the diner's question in a few words, e.g. "Can I bring my dog?".
+        """
+        return await run_orm(lookups.house_facts_search, self.profile.id, question)
 
     # --- Takeout orders (given to the model only when the restaurant takes orders: see __init__) ------------
 

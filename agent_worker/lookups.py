@@ -29,8 +29,17 @@ from orders.services import (
     order_set_pickup,
     order_start,
 )
-from restaurants import hours
-from restaurants.models import DietaryTag, MenuItem, MenuSection, PhoneLine, Restaurant, TurnTaking
+from restaurants import hours, questions
+from restaurants.models import (
+    MAX_ACTIVE_HOUSE_FACTS,
+    DietaryTag,
+    HouseFact,
+    MenuItem,
+    MenuSection,
+    PhoneLine,
+    Restaurant,
+    TurnTaking,
+)
 
 from .records import cut
 
@@ -328,6 +337,61 @@ def question_to_note(question: str | None) -> str:
         raise ToolError(UNCLEAR_QUESTION)
     return cut(text, MAX_QUESTION_CHARS)
 
+
+
+# --- House facts ----------------------------------------------------------------------------------------------
+# What the staff wrote for diners' questions ("Is there parking?"). A restaurant's active facts all go with each model
+# request (turn_facts) while they fit HOUSE_FACTS_INLINE and HOUSE_FACTS_INLINE_CHARS; above either, the request
+# says so and the model searches them with find_house_facts (bench/README.md has what each way costs a turn).
+HOUSE_FACTS_INLINE = 20  # facts
+HOUSE_FACTS_INLINE_CHARS = 4000  # characters of their questions and answers together (about 1,000 tokens)
+HOUSE_FACTS_FOUND = 3  # the most facts one search answers with
+NO_HOUSE_FACT = (
+    "No house fact answers that. Tell the diner you do not know, and note the question with "
+    "record_unanswered_question."
+)
+UNCLEAR_FACT_QUESTION = "Which question should I look up? Say it in a few words."
+
+
+def one_line(text: str) -> str:
+    """`text` on one line, spaces collapsed: a fact's answer with the line breaks staff typed cannot start a line
+    of its own in the facts message."""
+    return " ".join(text.split())
+
+
+def house_facts_inline(restaurant_id: int) -> list[tuple[str, str]] | None:
+    """The restaurant's active house facts as (question, answer), each on one line, by question, when they fit a
+    model request: at most HOUSE_FACTS_INLINE of them and HOUSE_FACTS_INLINE_CHARS characters together. None when
+    they do not (the model then searches them with `house_facts_search`). One query, of at most
+    HOUSE_FACTS_INLINE + 1 rows."""
+    rows = HouseFact.objects.active().filter(restaurant_id=restaurant_id).order_by("question", "pk")
+    facts = [(one_line(q), one_line(a)) for q, a in rows.values_list("question", "answer")[: HOUSE_FACTS_INLINE + 1]]
+    if len(facts) > HOUSE_FACTS_INLINE or sum(len(q) + len(a) for q, a in facts) > HOUSE_FACTS_INLINE_CHARS:
+        return None
+    return facts
+
+
+def house_facts_search(restaurant_id: int, question: str | None) -> str:
+    """The restaurant's active house facts that speak to `question` best (restaurants.questions.rank over their
+    questions and answers), at most HOUSE_FACTS_FOUND, as one text for the model with the rule to say only what a
+    fact says: "House facts for “dogs?” (...): “Are dogs allowed?”: Dogs are welcome in the bar." Or NO_HOUSE_FACT.
+    Reads at most MAX_ACTIVE_HOUSE_FACTS facts (a restaurant has no more). Two queries. Raises ToolError for an
+    empty question or one over MAX_QUESTION_CHARS, or a restaurant gone or inactive."""
+    asked = " ".join((question or "").split())
+    if not asked or len(asked) > MAX_QUESTION_CHARS:
+        raise ToolError(UNCLEAR_FACT_QUESTION)
+    _restaurant(restaurant_id)
+    rows = HouseFact.objects.active().filter(restaurant_id=restaurant_id).order_by("-updated_at", "-pk")
+    facts = {pk: (q, a) for pk, q, a in rows.values_list("pk", "question", "answer")[:MAX_ACTIVE_HOUSE_FACTS]}
+    found = questions.rank(asked, ((pk, q, a) for pk, (q, a) in facts.items()), limit=HOUSE_FACTS_FOUND)
+    if not found:
+        return NO_HOUSE_FACT
+    said = " ".join(f"“{one_line(facts[pk][0])}”: {one_line(facts[pk][1])}" for pk in found)
+    return (
+        f"House facts closest to “{asked}”, each the staff's answer to its own question: {said} Answer the diner "
+        "only with a fact that answers what they asked, in its words and no further. If none does, you do not "
+        "know: note the question with record_unanswered_question."
+    )
 
 
 # --- Takeout orders -----------------------------------------------------------------------------------------

@@ -29,12 +29,20 @@ nothing. One configuration per run; about 3 s a turn. Needs espeak-ng (`apt-get 
 
 Levers: --no-realtime-stt (upload each utterance, as before), --no-facts (hours and address by tool call),
 --old-turns (the turn-taking profile before: VAD silence 0.3 s, no preemptive TTS), --no-greeting-cache.
+
+House facts: --house-facts N seeds N active house facts (restaurants.HouseFact, answers of 60 to 200 characters,
+one of them "Is there parking?") and adds a fifth question type, "house fact" ("Is there parking?"): the scripted
+model reads it from the turn's facts when they carry it, else calls find_house_facts and reads its answer. Also
+printed: the facts message each model request carried (characters, and tokens at 4 characters a token), whether
+find_house_facts was offered, and what reading the turn's facts from the database costs (turn_facts.facts_now, the
+same database, 200 reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import time
 from types import SimpleNamespace
@@ -60,6 +68,24 @@ PRESETS = {
 }
 
 
+# Topics of the seeded house facts, with a word the answer varies on (--house-facts).
+FACT_TOPICS = ("a cloakroom", "a baby changing table", "gluten-free pasta", "a terrace", "live music", "gift vouchers",
+               "a private room", "a kids' menu", "phone charging", "free wifi")  # fmt: skip
+
+
+def seed_house_facts(restaurant, n: int) -> None:
+    """`n` active house facts for `restaurant`: "Is there parking?" and n - 1 others, answers 60 to 200 characters."""
+    from restaurants.models import HouseFact
+
+    parking = "There is no car park; the garage on Via Zanardelli is a five-minute walk, EUR 3 an hour."
+    facts = [HouseFact(restaurant=restaurant, question="Is there parking?", answer=parking)]
+    for i in range(n - 1):
+        topic = FACT_TOPICS[i % len(FACT_TOPICS)]
+        answer = f"Yes, we have {topic} (number {i}); ask any of the staff." + " It is free for every guest." * (i % 5)
+        facts.append(HouseFact(restaurant=restaurant, question=f"Do you have {topic}, number {i}?", answer=answer))
+    HouseFact.objects.bulk_create(facts[:n])
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -79,6 +105,12 @@ async def run(args, restaurant_id: int) -> None:
     from tests.fakes.openai_realtime import FakeOpenAIRealtime
     from tests.fakes.voice import Loudspeaker, Microphone, silence, spoken
 
+    questions = dict(QUESTIONS)
+    if args.house_facts:
+        from agent_worker.turn_facts import house_label
+
+        questions["house fact"] = ("Is there parking?", "parking", "find_house_facts",
+                                   {"question": "Is there parking?"}, house_label("Is there parking?"))  # fmt: skip
     settings.AGENT_REALTIME_STT, settings.AGENT_TURN_FACTS = args.realtime_stt, args.facts
     settings.AGENT_GREETING_CACHE = args.greeting_cache
     if args.old_turns:
@@ -89,7 +121,7 @@ async def run(args, restaurant_id: int) -> None:
     settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = await fake.start(), API_KEY
     proc = SimpleNamespace(userdata={})
     prewarm(proc)
-    model = ScriptedLLM(*(Rule(kw, tool, a, fact) for _, kw, tool, a, fact in QUESTIONS.values()),
+    model = ScriptedLLM(*(Rule(kw, tool, a, fact) for _, kw, tool, a, fact in questions.values()),
                         first_token_delay=LLM_FIRST_TOKEN)  # fmt: skip
     proc.userdata["llm"] = model
 
@@ -119,11 +151,11 @@ async def run(args, restaurant_id: int) -> None:
         await session.aclose()
 
     session, _, mic, speaker = await new_session()
-    rows: dict[str, list[tuple[float, float]]] = {kind: [] for kind in QUESTIONS}
-    order = [kind for _ in range(args.turns // len(QUESTIONS) + 1) for kind in QUESTIONS][: args.turns]
+    rows: dict[str, list[tuple[float, float]]] = {kind: [] for kind in questions}
+    order = [kind for _ in range(args.turns // len(questions) + 1) for kind in questions][: args.turns]
     await asyncio.sleep(1.0)
     for i, kind in enumerate(order):
-        text = QUESTIONS[kind][0]
+        text = questions[kind][0]
         realtime.transcripts[:], fake.transcript = [text], text
         voice_end = await mic.say(spoken(text, *VOICES[i % len(VOICES)]))
         heard = len(speaker.first_frames)
@@ -164,6 +196,26 @@ async def run(args, restaurant_id: int) -> None:
         print(f"  pause {i + 1:3}/{args.pauses} {voice[0]:10} the diner's turns: {user_turns[asked:]}", flush=True)
         realtime.transcripts.clear()
     await session.aclose()
+    facts_chars, searched = [], 0
+    for request in model.requests:
+        texts = [m.text_content for m in request["chat_ctx"].items if m.type == "message" and m.role == "system"]
+        facts_chars += [len(t) for t in texts if t.startswith("Facts from the restaurant's database")]
+        searched += "find_house_facts" in request["tools"]
+    from livekit.agents.llm.utils import build_legacy_openai_schema
+
+    from agent_worker import lookups, turn_facts
+
+    reads, searches = [], []
+    for _ in range(200):
+        started = time.perf_counter()
+        await run_orm(turn_facts.facts_now, restaurant_id)
+        reads.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await run_orm(lookups.house_facts_search, restaurant_id, "Is there parking?")
+        searches.append((time.perf_counter() - started) * 1000)
+    agent = RestaurantAgent(await run_orm(load_profile, restaurant_id))
+    search_tool = next(tool for tool in agent.tools if tool.id == "find_house_facts")
+    search_schema = len(json.dumps(build_legacy_openai_schema(search_tool)))
     for client in ("llm", "stt", "tts"):  # the pooled realtime socket too, or the fake waits for it on stop
         await proc.userdata[client].aclose()
     await fake.stop()
@@ -187,6 +239,15 @@ async def run(args, restaurant_id: int) -> None:
     if args.pauses:
         print(f"{args.pause_seconds} s pause mid-sentence ({args.turn_taking}): first half answered alone in "
               f"{split} of {args.pauses}; agent started before the diner finished in {cut_off} of {args.pauses}")
+    print(f"house facts: {args.house_facts}; facts message per model request: "
+          + (f"p50 {statistics.median(facts_chars):.0f} characters (~{statistics.median(facts_chars) / 4:.0f} tokens), "
+             f"max {max(facts_chars)}" if facts_chars else "none")
+          + f"; find_house_facts offered in {searched} of {len(model.requests)} requests")  # fmt: skip
+    print(f"reading the turn's facts (turn_facts.facts_now through run_orm, 200 reads): p50 "
+          f"{statistics.median(reads):.2f} ms, p95 {percentile(reads, 95):.2f} ms")  # fmt: skip
+    print(f"find_house_facts: its schema {search_schema} characters (~{search_schema / 4:.0f} tokens) in each request "
+          f"that offers it; a search (lookups.house_facts_search through run_orm, 200 searches): p50 "
+          f"{statistics.median(searches):.2f} ms, p95 {percentile(searches, 95):.2f} ms")  # fmt: skip
     print(f"LLM requests: {len(model.requests)}; TTS requests: {len(fake.speech)}; "
           f"uploads: {len(fake.transcriptions)}; realtime transcripts: "
           f"{len(realtime.sent('conversation.item.input_audio_transcription.completed'))}")  # fmt: skip
@@ -203,6 +264,7 @@ def main() -> None:
     for name in ("realtime_stt", "facts", "greeting_cache"):
         parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--old-turns", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--house-facts", type=int, default=0, help="seed this many active house facts (0 to 500)")
     args = parser.parse_args()
     for name, value in PRESETS[args.preset].items():
         if getattr(args, name) is None:
@@ -210,6 +272,10 @@ def main() -> None:
     restaurant = django_with_a_restaurant()
     restaurant.turn_taking = args.turn_taking
     restaurant.save()
+    if not 0 <= args.house_facts <= 500:
+        parser.error("--house-facts takes 0 to 500 (a restaurant has at most 500 active house facts)")
+    if args.house_facts:
+        seed_house_facts(restaurant, args.house_facts)
     from tests.fakes.jobs import job_http_session
 
     async def in_a_job():

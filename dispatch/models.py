@@ -5,13 +5,15 @@ not answer; and LiveKit's webhooks already handled."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from restaurants import phones
+from restaurants import phones, questions
+from restaurants.models import Restaurant
 
 
 class CallQuerySet(models.QuerySet):
@@ -197,6 +199,59 @@ class TurnFacts(models.Model):
 class UnansweredQuestionQuerySet(models.QuerySet):
     def open(self) -> UnansweredQuestionQuerySet:
         return self.filter(resolved_at__isnull=True)
+
+    def grouped(self) -> tuple[list[QuestionGroup], int]:
+        """These questions, the newest questions.MAX_GROUPED of them, grouped per restaurant into wordings that ask
+        the same thing (restaurants.questions.group), newest group first; and how many older ones were left out.
+        Two queries (the questions, their restaurants) and a third to count when some were left out."""
+        rows = list(
+            self.order_by("-created_at", "-pk").values_list("pk", "restaurant_id", "question", "created_at")[
+                : questions.MAX_GROUPED
+            ]
+        )
+        left_out = self.count() - len(rows) if len(rows) == questions.MAX_GROUPED else 0
+        restaurants = Restaurant.objects.in_bulk({row[1] for row in rows})
+        groups = []
+        for restaurant_id, restaurant in restaurants.items():
+            asked = [(pk, text, at) for pk, r, text, at in rows if r == restaurant_id]
+            groups += [QuestionGroup.of(restaurant, g) for g in questions.group(asked)]
+        groups.sort(key=lambda g: (g.latest, g.ids[0]), reverse=True)
+        return groups, left_out
+
+    def group_of(self, asked: UnansweredQuestion) -> list[int]:
+        """The ids of the open questions of `asked`'s restaurant, among these, that ask what `asked` asks (its group
+        in `grouped`), newest first, `asked` among them; just [asked.pk] when it is older than the newest
+        questions.MAX_GROUPED or resolved. One query."""
+        rows = self.open().filter(restaurant_id=asked.restaurant_id).order_by("-created_at", "-pk")
+        rows = rows.values_list("pk", "question", "created_at")[: questions.MAX_GROUPED]
+        for group in questions.group(rows):
+            if asked.pk in group.items:
+                return group.items
+        return [asked.pk]
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Unanswered questions of one restaurant that ask the same thing: `ids` (newest first), `wordings` as
+    (wording, times asked), most asked first, and when the newest was asked (`latest`, UTC)."""
+
+    restaurant: Restaurant
+    ids: list[int]
+    wordings: list[tuple[str, int]]
+    latest: dt.datetime
+
+    @classmethod
+    def of(cls, restaurant: Restaurant, group: questions.Group) -> QuestionGroup:
+        return cls(restaurant, list(group.items), [(text, n) for text, n in group.wordings], group.latest)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def question(self) -> str:
+        """The wording asked most."""
+        return self.wordings[0][0]
 
 
 class UnansweredQuestion(models.Model):

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from restaurants.models import Restaurant
+from restaurants.models import HouseFact, Restaurant
 
 from . import job_metadata
 from .livekit import client, rooms, webhooks
@@ -239,6 +239,36 @@ def unanswered_question_add(*, room_name: str, restaurant_id: int, question: str
     if call is not None:
         _publish(room_name)
     return asked
+
+
+def unanswered_question_answer(
+    *, asked: UnansweredQuestion, answer: str, question: str = ""
+) -> tuple[HouseFact, list[UnansweredQuestion]]:
+    """Staff answer `asked` once ("Answer it"): in one transaction, a house fact of its restaurant (`question`, the
+    question as diners ask it, or else `asked`'s wording; `answer`, what the agent may say; `asked` as its source)
+    and `asked` with the other open questions of its group (UnansweredQuestionQuerySet.group_of) resolved now, each
+    with a staff note naming the fact. The agent uses the fact from the diner's next question on.
+
+    Returns the fact and the questions it resolved (`asked` first if it was open). Raises ValidationError, changing
+    nothing, for an empty answer or question, one too long (restaurants.models.MAX_FACT_*_LENGTH), a question
+    the restaurant already has a fact for, or a restaurant at MAX_ACTIVE_HOUSE_FACTS."""
+    with transaction.atomic():
+        group = UnansweredQuestion.objects.group_of(asked)
+        fact = HouseFact(
+            restaurant_id=asked.restaurant_id, question=" ".join((question or asked.question).split()),
+            answer=answer.strip(), source=asked,
+        )  # fmt: skip
+        fact.full_clean()
+        fact.save()
+        now, note = timezone.now(), f"Answered with the house fact “{fact.question}”."
+        # Locked, so that a question resolved meanwhile by a colleague keeps their time and note.
+        rows = UnansweredQuestion.objects.select_for_update().filter(pk__in=group, resolved_at__isnull=True)
+        resolved = sorted(rows, key=lambda q: (q.pk != asked.pk, -q.created_at.timestamp()))
+        for row in resolved:
+            row.resolved_at = now
+            row.staff_note = f"{row.staff_note}\n{note}" if row.staff_note else note
+            row.save(update_fields=["resolved_at", "staff_note"])
+    return fact, resolved
 
 
 # --- LiveKit's webhooks: the joins and the end, told by LiveKit itself ------------------------------------

@@ -21,6 +21,7 @@ from .admin_base import RestaurantScopedAdmin, one_click_button, one_click_view
 from .models import (
     Allergen,
     DietaryTag,
+    HouseFact,
     MenuItem,
     MenuSection,
     Modifier,
@@ -453,6 +454,38 @@ class ModifierAdmin(AvailabilityAdmin, WarnsUnorderable, PartOfADish, Restaurant
 
     def groups_of(self, obj: Modifier):
         return ModifierGroup.objects.filter(pk=obj.group_id)
+
+
+@admin.register(HouseFact)
+class HouseFactAdmin(RestaurantScopedAdmin, admin.ModelAdmin):
+    """What the staff want the agent to answer ("Is there parking?"), in their words; the agent uses a fact from
+    the diner's next question on. Made here, or from an unanswered question with "Answer it"."""
+
+    list_display = ["question", "restaurant", "short_answer", "is_active", "updated_at", "asked_first"]
+    list_filter = ["restaurant", "is_active"]
+    list_select_related = ["restaurant", "source"]
+    search_fields = ["question", "answer"]
+    fields = ["restaurant", "question", "answer", "is_active", "asked_first", "updated_at"]
+    readonly_fields = ["asked_first", "updated_at"]
+    formfield_overrides = {models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "answer":  # a textarea that still says how long it may be (maxlength)
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "cols": 80})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Answer", ordering="answer")
+    def short_answer(self, fact: HouseFact) -> str:
+        return fact.answer if len(fact.answer) <= 80 else fact.answer[:79] + "…"
+
+    @admin.display(description="Made from")
+    def asked_first(self, fact: HouseFact) -> str:
+        """The unanswered question the fact answered, linked, if it was made with "Answer it" (and that question is
+        not deleted: questions go after the calls' retention period)."""
+        if fact.source is None:
+            return "-"
+        url = reverse("admin:dispatch_unansweredquestion_change", args=[fact.source_id])
+        return format_html('<a href="{}">{}</a>', url, fact.source.question)
 
 
 @admin.register(Allergen, DietaryTag)

@@ -519,3 +519,65 @@ PHONE_LINES = {
     "taqueria-la-paloma": [("+15105550100", "+15105550199")],
     "the-copper-kettle": [("+442079460018", "")],
 }
+
+# House facts (restaurants.HouseFact) load_demo gives each restaurant: slug -> [(question as diners ask it, answer)],
+# in the restaurant's language. The Copper Kettle has none about parking: diners' parking questions wait in its
+# queue (UNANSWERED), for staff to answer once.
+HOUSE_FACTS = {
+    "the-copper-kettle": [
+        ("Can I bring my dog?", "Dogs are welcome in the bar, not in the dining room. There are water bowls and "
+         "biscuits behind the bar."),
+        ("Do you have high chairs?", "Yes, we have four high chairs. Mention one when you book if you can."),
+        ("Is it wheelchair accessible?", "Yes: the entrance on Wharf Road is step-free, and there is an accessible "
+         "toilet on the ground floor."),
+    ],
+    "zum-goldenen-hirsch": [
+        ("Gibt es Parkplätze?", "Ja, zwölf Parkplätze im Hof, Einfahrt über die Seitenstraße. Für Gäste kostenlos."),
+        ("Darf ich meinen Hund mitbringen?", "Hunde sind im Biergarten willkommen, im Gastraum leider nicht."),
+        ("Haben Sie Kinderhochstühle?", "Ja, wir haben drei Kinderhochstühle."),
+        ("Ist das Restaurant barrierefrei?", "Der Gastraum ist ebenerdig erreichbar. Die Toiletten liegen im "
+         "Untergeschoss und sind nur über eine Treppe erreichbar."),
+    ],
+    "izakaya-koyo": [
+        ("Is there parking?", "We have no parking. Coin parking lots are two minutes' walk away; the nearest "
+         "station is a five-minute walk."),
+        ("Can I bring my dog?", "Sorry, no animals inside, except assistance dogs."),
+        ("Is it wheelchair accessible?", "No: the entrance has three steps and the counter seats are high."),
+    ],
+    "bistrot-des-halles": [
+        ("Y a-t-il un parking ?", "Pas de parking au bistrot. Le parking public Saint-Eustache est à deux minutes "
+         "à pied."),
+        ("Les chiens sont-ils acceptés ?", "Les chiens sont acceptés en terrasse, pas en salle."),
+        ("Avez-vous des chaises hautes ?", "Oui, nous avons deux chaises hautes pour les enfants."),
+        ("Le bistrot est-il accessible en fauteuil roulant ?", "La salle est de plain-pied, mais les toilettes sont "
+         "à l'étage."),
+    ],
+    "taqueria-la-paloma": [
+        ("Is there parking?", "Yes, free parking in the lot behind the taquería, entrance on the side street."),
+        ("Can I bring my dog?", "Dogs on a leash are welcome on the patio."),
+        ("Do you have high chairs?", "Yes, we have high chairs and booster seats."),
+        ("Is it wheelchair accessible?", "Yes: step-free entrance and an accessible restroom."),
+    ],
+    "harbour-dumpling-house": [
+        ("Is there parking?", "There is no parking of our own. The Harbour Street car park is across the road."),
+        ("Do you have high chairs?", "Yes, we have high chairs. Ask the staff when you arrive."),
+        ("Is it wheelchair accessible?", "Yes: a ramp at the entrance, and a lift to the upstairs dining room."),
+    ],
+}
+
+# Questions the agent could not answer, waiting in each restaurant's queue: slug -> [(the diner's wording, how many
+# times it was asked)], several wordings of one question so that the queue groups them. The Copper Kettle's parking
+# question was asked 14 times in 5 wordings.
+UNANSWERED = {
+    "the-copper-kettle": [
+        ("Is there parking?", 6), ("Where can I park?", 3), ("Do you have a car park?", 2),
+        ("Is there parking nearby?", 2), ("Any parking near the pub?", 1),
+        ("Do you show the football?", 2), ("Are you showing the football on Saturday?", 1),
+        ("Can I bring my own birthday cake?", 1),
+    ],
+    "zum-goldenen-hirsch": [("Kann man mit Karte zahlen?", 3), ("Mit Karte zahlen möglich?", 1)],
+    "izakaya-koyo": [("Do you have an English menu?", 2), ("Is there an English menu?", 2), ("Can I smoke?", 1)],
+    "bistrot-des-halles": [("Acceptez-vous les tickets restaurant ?", 2), ("Tickets restaurant acceptés ?", 1)],
+    "taqueria-la-paloma": [("Do you cater parties?", 2), ("Do you do catering for parties?", 1)],
+    "harbour-dumpling-house": [("Is it BYO on Sundays?", 2), ("BYO on Sunday?", 1), ("Do you have gift cards?", 1)],
+}

@@ -27,7 +27,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, F, Q
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -898,3 +899,74 @@ class PhoneLine(models.Model):
     def clean(self) -> None:
         if self.number and self.transfer_number and self.number == self.transfer_number:
             raise ValidationError({"transfer_number": "Put callers through to another number than the line's own."})
+
+
+# --- House facts ------------------------------------------------------------------------------------------
+
+# The longest question and answer staff may write (characters): the agent reads whole facts, so their size is what
+# a turn costs (agent_worker.turn_facts); a question is as long as an unanswered question may be.
+MAX_FACT_QUESTION_LENGTH = 300
+MAX_FACT_ANSWER_LENGTH = 500
+# The most active house facts one restaurant may have: the agent's search reads them all (agent_worker.lookups).
+MAX_ACTIVE_HOUSE_FACTS = 500
+
+
+class HouseFactQuerySet(models.QuerySet):
+    def active(self) -> HouseFactQuerySet:
+        return self.filter(is_active=True)
+
+
+class HouseFact(models.Model):
+    """Something the staff want the agent to answer, in their words: "Is there parking?" -> "There is no car park;
+    the NCP on Baron Street is a five-minute walk." The agent reads a restaurant's active facts at each of the
+    diner's questions (agent_worker.turn_facts), so an edit is heard on the next question; it answers from a fact
+    only what the fact says. `source` is the unanswered question it answered ("Answer it" in admin), if any.
+    """
+
+    restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, related_name="house_facts")
+    question = models.CharField(
+        max_length=MAX_FACT_QUESTION_LENGTH,
+        help_text='The question as diners ask it, e.g. "Is there parking?". One fact per question.',
+    )
+    answer = models.CharField(
+        max_length=MAX_FACT_ANSWER_LENGTH,
+        help_text=f"What the agent may say, at most {MAX_FACT_ANSWER_LENGTH} characters. It says this and nothing "
+        "more: write everything a diner should hear (where, when, how much, any condition).",
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Inactive: the agent no longer uses it.")
+    source = models.ForeignKey(
+        "dispatch.UnansweredQuestion", on_delete=models.SET_NULL, null=True, blank=True, related_name="house_facts",
+        help_text="The diner's question this fact answered, when it was made with “Answer it”.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = HouseFactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["restaurant", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("question"), "restaurant", name="house_fact_question_unique",
+                violation_error_message="This restaurant already has a house fact for this question: edit that one.",
+            ),
+            models.CheckConstraint(condition=~Q(question="") & ~Q(answer=""), name="house_fact_not_empty"),
+            # varchar's limit is not enforced by SQLite: the prompt's size depends on this one.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("answer"), MAX_FACT_ANSWER_LENGTH),
+                name="house_fact_answer_length",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.question
+
+    def clean(self) -> None:
+        """At most MAX_ACTIVE_HOUSE_FACTS active facts per restaurant. One query."""
+        if not self.is_active or self.restaurant_id is None:
+            return
+        others = HouseFact.objects.active().filter(restaurant_id=self.restaurant_id).exclude(pk=self.pk)
+        if others.count() >= MAX_ACTIVE_HOUSE_FACTS:
+            raise ValidationError(
+                f"A restaurant has at most {MAX_ACTIVE_HOUSE_FACTS} active house facts: make one inactive first."
+            )

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db.models import F
 from django.test import TestCase
 
-from dispatch.models import Call
+from dispatch.models import Call, UnansweredQuestion
 from restaurants import demo_data
 from reservations.availability import Availability
 from reservations.models import Table
@@ -213,6 +213,27 @@ class TestTakeoutDemo(TestCase):
         assert "; takes orders, 5 modifier groups on 3 dishes, 1 modifier unavailable" in lines["harbour-dumpling-house"]
         assert "takes orders" not in lines["izakaya-koyo"]
 
+    def test_each_restaurant_has_house_facts_in_its_language_and_questions_asked_again(self):
+        topics = {
+            "parking": ("park",), "dogs": ("dog", "hund", "chien"),
+            "high chairs": ("high chair", "hochst", "chaises hautes"),
+            "access": ("wheelchair", "barrierefrei", "fauteuil"),
+        }  # fmt: skip
+        for r in Restaurant.objects.all():
+            facts = list(r.house_facts.all())
+            assert 3 <= len(facts) <= 4 and all(f.is_active and f.answer for f in facts), r.slug
+            said = " ".join(f.question.lower() for f in facts)
+            assert sum(any(word in said for word in words) for words in topics.values()) >= 3, r.slug
+            groups, _ = UnansweredQuestion.objects.filter(restaurant=r).open().grouped()
+            assert max(g.count for g in groups) >= 3 and max(len(g.wordings) for g in groups) >= 2, r.slug
+        kettle = Restaurant.objects.get(slug="the-copper-kettle")
+        assert not kettle.house_facts.filter(question__icontains="park").exists()  # for staff to answer
+        groups, _ = UnansweredQuestion.objects.filter(restaurant=kettle).grouped()
+        assert [(g.question, g.count, len(g.wordings)) for g in sorted(groups, key=lambda g: -g.count)] == [
+            ("Is there parking?", 14, 5), ("Do you show the football?", 3, 2),
+            ("Can I bring my own birthday cake?", 1, 1),
+        ]  # fmt: skip
+
 
 @pinned(MONDAY_NIGHT_UTC)
 class TestReservationDemo:
@@ -331,6 +352,22 @@ class TestRunningItAgain:
         load_demo()
         assert Restaurant.objects.count() == 7
         assert len(mine.menu()) == before
+
+    def test_it_restores_the_demo_questions_and_facts_and_keeps_those_of_calls(self, demo):
+        kettle = Restaurant.objects.get(slug="the-copper-kettle")
+        call = Call.objects.create(restaurant=kettle, room_name="r-2", participant_identity="diner-2")
+        recorded = UnansweredQuestion.objects.create(restaurant=kettle, call=call, question="Is there parking?")
+        demo_questions = UnansweredQuestion.objects.filter(call=None).values_list("restaurant__slug", "question")
+        before = sorted(demo_questions)
+        UnansweredQuestion.objects.filter(call=None, restaurant=kettle).update(resolved_at=dt.datetime.now(dt.UTC))
+        kettle.house_facts.all().delete()
+
+        load_demo()
+
+        assert sorted(demo_questions.all()) == before
+        assert not UnansweredQuestion.objects.filter(call=None, resolved_at__isnull=False).exists()
+        assert UnansweredQuestion.objects.get(call=call) == recorded
+        assert kettle.house_facts.count() == 3
 
     def test_it_runs_again_when_calls_point_at_a_demo_restaurant(self, demo):
         kettle = Restaurant.objects.get(slug="the-copper-kettle")

@@ -160,10 +160,10 @@ def test_menu_questions_still_go_to_the_tools_and_facts_can_be_switched_off(rest
 
 
 @pinned(MONDAY_NIGHT_UTC)
-def test_the_facts_each_request_carries_are_read_in_three_queries(clock, restaurant, django_assert_num_queries):
+def test_the_facts_each_request_carries_are_read_in_four_queries(clock, restaurant, django_assert_num_queries):
     from agent_worker import lookups, turn_facts
 
-    with django_assert_num_queries(3):  # the restaurant, its service periods, its special days
+    with django_assert_num_queries(4):  # the restaurant, its service periods, its special days, its house facts
         facts = turn_facts.facts_now(restaurant.pk)
 
     # The same words the tools say, so a fact in the context and a tool's answer cannot disagree.

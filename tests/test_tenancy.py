@@ -29,6 +29,7 @@ from restaurants.admin_base import RestaurantScopedAdmin, StaleSafeModelForm
 from restaurants.models import (
     Allergen,
     DietaryTag,
+    HouseFact,
     MenuItem,
     Modifier,
     ModifierGroup,
@@ -80,6 +81,7 @@ def alfa(db) -> Restaurant:
     add_choices(restaurant)
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-alfa-room", participant_identity="diner-1")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Do you have a terrace?")
+    HouseFact.objects.create(restaurant=restaurant, question="Is there parking?", answer="Yes, behind the trattoria.")
     order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Anna")
     WebhookDelivery.objects.create(
         restaurant=restaurant, order=order, event_type="order.placed", payload='{"data": {"customer_name": "Anna"}}',
@@ -99,6 +101,7 @@ def beta(db) -> Restaurant:
     add_choices(restaurant, prefix="Beta ")
     call = Call.objects.create(restaurant=restaurant, room_name="restaurant-beta-room", participant_identity="diner-2")
     UnansweredQuestion.objects.create(restaurant=restaurant, call=call, question="Beta: is there parking?")
+    HouseFact.objects.create(restaurant=restaurant, question="Beta: are dogs allowed?", answer="Beta says yes.")
     order = Order.objects.create(restaurant=restaurant, call=call, currency="EUR", customer_name="Beta diner")
     WebhookDelivery.objects.create(
         restaurant=restaurant, order=order, event_type="order.placed",
@@ -126,6 +129,7 @@ ADMINS = {
     "call": ("dispatch", lambda r: r.calls.get()),
     "unansweredquestion": ("dispatch", lambda r: r.unanswered_questions.get()),
     "phoneline": ("restaurants", lambda r: r.phone_lines.get()),
+    "housefact": ("restaurants", lambda r: r.house_facts.get()),
     "order": ("orders", lambda r: r.orders.get()),
     "webhookdelivery": ("orders", lambda r: WebhookDelivery.objects.get(order__restaurant=r)),
     "modifiergroup": ("restaurants", lambda r: ModifierGroup.objects.get(menu_item__section__restaurant=r, name="Size")),
@@ -276,7 +280,7 @@ class TestOwnRestaurantsObjects:
         "model, field",
         [
             ("restaurant", "description"), ("menusection", "name"), ("menuitem", "description"),
-            ("modifiergroup", "name"), ("modifier", "name"), ("table", "name"),
+            ("modifiergroup", "name"), ("modifier", "name"), ("table", "name"), ("housefact", "answer"),
         ],
     )  # fmt: skip
     def test_staff_change_ours(self, staff, alfa, model, field):
@@ -289,7 +293,7 @@ class TestOwnRestaurantsObjects:
         ours.refresh_from_db()
         assert getattr(ours, field) == "Changed by staff"
 
-    @pytest.mark.parametrize("model", ["menusection", "menuitem", "modifiergroup", "modifier"])
+    @pytest.mark.parametrize("model", ["menusection", "menuitem", "modifiergroup", "modifier", "housefact"])
     def test_staff_delete_ours(self, staff, alfa, model):
         ours = one_of(model, alfa)
         assert staff.get(url(model, "delete", ours.pk)).status_code == 200
@@ -532,7 +536,7 @@ class TestStaffGroup:
 
         edit = {
             f"restaurants.{action}_{model}"
-            for model in ("serviceperiod", "specialday", "menusection", "menuitem", "phoneline")
+            for model in ("serviceperiod", "specialday", "menusection", "menuitem", "phoneline", "housefact")
             for action in ("add", "change", "delete", "view")
         }
         assert granted == edit | {
@@ -725,3 +729,74 @@ class TestBulkActions:
         assert MenuItem.objects.filter(pk=theirs.pk).exists()
         deleted = LogEntry.objects.filter(action_flag=DELETION).values_list("object_repr", flat=True)
         assert sorted(deleted) == ["Diavola", "Margherita"]
+
+
+class TestTheQuestionQueueAndAnswerIt:
+    """The grouped queue of unanswered questions and "Answer it" show and change only the staff member's own."""
+
+    GROUPED = reverse("admin:dispatch_unansweredquestion_grouped")
+
+    def answer_url(self, pk: int) -> str:
+        return reverse("admin:dispatch_unansweredquestion_answer", args=[pk])
+
+    def test_the_grouped_queue_shows_only_ours(self, staff, alfa):
+        response = staff.get(self.GROUPED)
+
+        assert [(r["group"].question, r["group"].restaurant) for r in response.context["rows"]] == [
+            ("Do you have a terrace?", alfa)
+        ]  # fmt: skip
+        assert "Beta" not in response.content.decode()
+
+    def test_their_restaurant_in_the_grouped_queue_answers_like_a_missing_one(self, staff, alfa, beta):
+        assert staff.get(self.GROUPED, {"restaurant": beta.pk}).status_code == 404
+        assert staff.get(self.GROUPED, {"restaurant": MISSING}).status_code == 404
+        assert staff.get(self.GROUPED, {"restaurant": "x"}).status_code == 404
+        assert staff.get(self.GROUPED, {"restaurant": alfa.pk}).status_code == 200
+
+    def test_staff_answer_ours(self, staff, alfa):
+        ours = one_of("unansweredquestion", alfa)
+
+        response = staff.post(self.answer_url(ours.pk), {"answer": "Yes, on the piazza."})
+
+        assert response.status_code == 302
+        assert HouseFact.objects.get(source=ours).restaurant == alfa
+        assert UnansweredQuestion.objects.get(pk=ours.pk).resolved_at is not None
+
+    def test_answering_theirs_answers_like_a_missing_one_and_changes_nothing(self, staff, beta):
+        theirs = one_of("unansweredquestion", beta)
+        facts = HouseFact.objects.count()
+
+        for method, data in [("get", None), ("post", {"answer": "Taken over"})]:
+            ask = getattr(staff, method)
+            got, missing = ask(self.answer_url(theirs.pk), data), ask(self.answer_url(MISSING), data)
+            assert got.status_code == missing.status_code == 404, method
+            shown, not_there = got.content.decode(), missing.content.decode()
+            assert shown.replace(str(theirs.pk), "#") == not_there.replace(str(MISSING), "#")
+        assert UnansweredQuestion.objects.get(pk=theirs.pk).resolved_at is None
+        assert HouseFact.objects.count() == facts
+
+    def test_without_the_house_fact_permission_there_is_no_answer_it(self, client, alfa):
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(
+            *Permission.objects.filter(codename__in=["view_unansweredquestion", "change_unansweredquestion"])
+        )
+        alfa.staff.add(viewer)
+        client.force_login(viewer)
+        ours = one_of("unansweredquestion", alfa)
+
+        assert "Answer it" not in client.get(self.GROUPED).content.decode()
+        assert client.post(self.answer_url(ours.pk), {"answer": "Yes."}).status_code == 403
+        assert not HouseFact.objects.filter(source=ours).exists()
+
+    def test_a_house_fact_cannot_be_added_to_their_restaurant(self, staff, alfa, beta):
+        page = open_form(staff, url("housefact", "add"), "housefact_form")
+        assert page.options["restaurant"] == ["---------", "Trattoria Alfa"]
+
+        intruder = {"restaurant": beta.pk, "question": "Intrusa?", "answer": "Yes.", "is_active": "on"}
+        response = staff.post(url("housefact", "add"), intruder)
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["restaurant"] == [
+            "Select a valid choice. That choice is not one of the available choices."
+        ]
+        assert not HouseFact.objects.filter(question="Intrusa?").exists()

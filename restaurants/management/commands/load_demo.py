@@ -7,10 +7,14 @@ takeout orders, with modifier groups on their dishes (required choices, extras u
 that costs less, a sold-out choice). Two take table reservations, with a floor of tables and bookings already
 made, among them a full Saturday evening.
 
+Each restaurant gets house facts (parking, dogs, high chairs, access: demo_data.HOUSE_FACTS) and a few questions the
+agent could not answer, several asked more than once in several wordings (demo_data.UNANSWERED), over the last week.
+
 Idempotent: restaurants are keyed by slug and updated in place (made active, with the demo's takeout settings);
 each demo restaurant's service periods, special days, menu sections and dishes (with their modifier groups and
-modifiers) and, for those that take reservations, their tables and reservations are replaced, so a second run
-leaves the same data (new row ids and codes for the replaced rows). Other
+modifiers), house facts and, for those that take reservations, their tables and reservations are replaced, so a
+second run leaves the same data (new row ids and codes for the replaced rows). The demo's unanswered questions
+(those with no call and a demo wording) are replaced, open again; questions the agent recorded in calls stay. Other
 restaurants are left alone. Two restaurants get a phone line each (demo_data.PHONE_LINES), keyed by number and
 updated in place; other phone lines are left alone. Every row goes through full_clean() before it is saved, and
 the whole load is one transaction: on any error nothing changes.
@@ -25,12 +29,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from dispatch.models import UnansweredQuestion
 from reservations.models import LIVE, Reservation, Table
 from restaurants import demo_data
 from restaurants.hours import wall_clock
 from restaurants.models import (
     Allergen,
     DietaryTag,
+    HouseFact,
     MenuItem,
     MenuSection,
     Modifier,
@@ -147,6 +153,7 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"{slug}: no dish named {', '.join(sorted(missing))}")
         choices = _load_choices(data, dishes_by_name, slug)
+        questions = _load_questions(restaurant, slug)
         book = _load_reservations(restaurant, booking, slug) if booking else ""
 
         numbers = []
@@ -160,7 +167,8 @@ class Command(BaseCommand):
             f"{restaurant.name} ({slug}): {restaurant.city}, {restaurant.time_zone}, {restaurant.language}, "
             f"{restaurant.currency}; {restaurant.service_periods.count()} service periods, "
             f"{restaurant.special_days.count()} special days, {len(data['menu'])} sections, {len(dishes_by_name)} "
-            f"dishes ({len(sold_out)} unavailable)" + (f"; takes orders, {choices}" if restaurant.takes_orders else "")
+            f"dishes ({len(sold_out)} unavailable); {questions}"
+            + (f"; takes orders, {choices}" if restaurant.takes_orders else "")
             + (f"; takes reservations, {book}" if book else "") + (f"; phone {', '.join(numbers)}" if numbers else "")
         )  # fmt: skip
 
@@ -194,6 +202,27 @@ def _load_choices(data: dict, dishes: dict[str, MenuItem], slug: str) -> str:
         f"{groups} modifier groups on {len(data.get('choices', {}))} dishes, "
         f"{unavailable} {'modifier' if unavailable == 1 else 'modifiers'} unavailable"
     )
+
+
+def _load_questions(restaurant: Restaurant, slug: str) -> str:
+    """Replaces the restaurant's house facts with demo_data.HOUSE_FACTS's, and its demo unanswered questions (no
+    call, a wording of demo_data.UNANSWERED) with the demo's, open, one wording of each in turn, the newest 2 hours
+    ago and each next one 9 hours before. Returns what it made ("3 house facts, 18 open questions")."""
+    restaurant.house_facts.all().delete()
+    for question, answer in demo_data.HOUSE_FACTS.get(slug, []):
+        _save(HouseFact(restaurant=restaurant, question=question, answer=answer), f"{slug}: house fact {question}")
+    asked = demo_data.UNANSWERED.get(slug, [])
+    UnansweredQuestion.objects.filter(
+        restaurant=restaurant, call=None, question__in=[text for text, _ in asked]
+    ).delete()  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    # Round the wordings, so that the queue's groups are asked on different days.
+    wordings = [text for turn in range(max((t for _, t in asked), default=0)) for text, t in asked if turn < t]
+    for n, text in enumerate(wordings):
+        at = now - dt.timedelta(hours=2 + 9 * n)
+        _save(UnansweredQuestion(restaurant=restaurant, question=text, created_at=at), f"{slug}: question {text}")
+    facts = len(demo_data.HOUSE_FACTS.get(slug, []))
+    return f"{facts} house {'fact' if facts == 1 else 'facts'}, {len(wordings)} open questions"
 
 
 def _load_reservations(restaurant: Restaurant, booking: dict, slug: str) -> str:
