@@ -39,6 +39,7 @@ from restaurants.models import (
     PhoneLine,
     Restaurant,
     TurnTaking,
+    one_line,
 )
 
 from .records import cut
@@ -351,12 +352,6 @@ NO_HOUSE_FACT = (
     "record_unanswered_question."
 )
 UNCLEAR_FACT_QUESTION = "Which question should I look up? Say it in a few words."
-
-
-def one_line(text: str) -> str:
-    """`text` on one line, spaces collapsed: a fact's answer with the line breaks staff typed cannot start a line
-    of its own in the facts message."""
-    return " ".join(text.split())
 
 
 def house_facts_inline(restaurant_id: int) -> list[tuple[str, str]] | None:

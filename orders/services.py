@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from restaurants import phones
 from restaurants.hours import say_day, say_time, wall_clock
-from restaurants.models import MenuItem, Modifier, Restaurant, fold_name
+from restaurants.models import MenuItem, Modifier, Restaurant, fold_name, one_line
 
 from .events import announce
 from .models import CENT, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_QUANTITY, Order, OrderLine, PickupSlot, ServiceDay
@@ -563,14 +563,14 @@ def _quantity(quantity) -> int:
 
 
 def _note(note) -> str:
-    note = " ".join(str(note or "").split())
+    note = one_line(note or "")
     if len(note) > MAX_NOTE_LENGTH:
         raise OrderRefused(f"A note for the kitchen can be at most {MAX_NOTE_LENGTH} characters, like “no onions”.")
     return note
 
 
 def _name(name) -> str:
-    name = " ".join("".join(ch for ch in str(name) if ch.isprintable()).split())
+    name = one_line(name)
     if not name:
         raise OrderRefused("I need a name for the order.")
     if len(name) > MAX_NAME_LENGTH:

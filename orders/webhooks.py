@@ -46,7 +46,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from reservations.models import Reservation
-from restaurants.models import Restaurant
+from restaurants.models import Restaurant, one_line
 
 from .models import Order, WebhookAttempt, WebhookDelivery
 
@@ -393,5 +393,6 @@ def _read_at_most(response: httpx2.Response, limit: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
+    """An error or an answer's start for an attempt's line: restaurants.models.one_line, cut to MAX_ERROR_LENGTH."""
+    text = one_line(text)
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"

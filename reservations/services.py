@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from restaurants import phones
-from restaurants.models import MAX_PARTY_SIZE, Restaurant, fold_name
+from restaurants.models import MAX_PARTY_SIZE, Restaurant, fold_name, one_line
 
 from .availability import Availability
 from .events import announce
@@ -353,7 +353,7 @@ def _party(party_size, restaurant: Restaurant, *, staff: bool = False) -> int:
 
 
 def _name(name) -> str:
-    name = " ".join("".join(ch for ch in str(name) if ch.isprintable()).split())
+    name = one_line(name)
     if not name:
         raise BookingRefused("I need a name for the booking.")
     if len(name) > MAX_GUEST_NAME_LENGTH:
@@ -362,7 +362,7 @@ def _name(name) -> str:
 
 
 def _notes(notes) -> str:
-    notes = " ".join("".join(ch for ch in str(notes or "") if ch.isprintable()).split())
+    notes = one_line(notes or "")
     if len(notes) > MAX_NOTES_LENGTH:
         raise BookingRefused(f"A note for the booking can be at most {MAX_NOTES_LENGTH} characters: a shorter one?")
     return notes

@@ -562,6 +562,13 @@ class Restaurant(models.Model):
         return [names[c] for c in close]
 
 
+def one_line(text) -> str:
+    """What a diner, the model or staff gave as a name, a note or an answer, on one line: characters that do not
+    print (line breaks, tabs, controls) read as spaces, and spaces collapsed, so "no\nonions" is "no onions" and a
+    line break cannot start a line of its own where the text is shown or sent."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+
+
 def fold_name(text: str) -> str:
     """A name as said, for comparing: case, accents, punctuation and spacing aside ("suppli" is "Supplì"). The
     menu search and the order rules (orders.services) match dishes and choices with it."""

@@ -281,6 +281,14 @@ class TestBadInput:
 
         assert sentence == "Sorry, the Margherita cannot be ordered right now: not enough Size choices are available."
 
+    def test_a_line_break_in_a_note_or_a_name_reads_as_a_space(self, trattoria):
+        order = order_start(restaurant=trattoria)
+
+        line = order_add_line(order=order, dish="Supplì", note="no\nonions,\tplease")
+        named = order_set_pickup(order=order, name="Anna\nMaria")
+
+        assert (line.note, named.customer_name) == ("no onions, please", "Anna Maria")
+
     def test_a_note_of_140_characters_but_not_more(self, trattoria):
         order = order_start(restaurant=trattoria)
 
